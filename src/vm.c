@@ -1,0 +1,996 @@
+/*
+ * vm.c — the bytecode interpreter: a stack machine with call frames,
+ * closures over upvalues, and globals in an array indexed by slot.
+ *
+ * Dispatch is by computed goto where the compiler has it (configure checks),
+ * else a switch. Number-only arithmetic and comparisons stay in the loop;
+ * everything else (vectors, strings, lists, indexing) is in helpers called
+ * from short cases.
+ *
+ * Errors: a helper or native sets the pending error (vm_error) and returns
+ * false; the loop then records where it happened (the innermost ppl
+ * position) and, frame by frame, a stack trace, unwinds to the run() that
+ * started at this C depth and returns false. vm_interpret prints it.
+ *
+ * Reference: Nystrom, Crafting Interpreters (clox vm.c); Lua 5.4 lvm.c.
+ */
+#include <config.h>
+#include "vm.h"
+
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <errno.h>
+
+#include "builtin.h"
+#include "compile.h"
+#include "mem.h"
+#include "opcodes.h"
+#include "parse.h"
+#include "report.h"
+#include "rng.h"
+#include "strbuf.h"
+#include "tensor.h"
+#include "vmops.h"
+
+/* Values on the stack and nested calls; recursion deeper than FRAMES_MAX is
+ * a user's runaway recursion, reported as such. */
+enum { STACK_MAX = 1 << 17, FRAMES_MAX = 8000, SLOTS_PER_FRAME_MAX = 256 };
+
+typedef struct CallFrame {
+  ObjClosure *closure;
+  uint8_t *ip;
+  Value *slots;
+} CallFrame;
+
+typedef struct PendingError {
+  bool pending;
+  bool located;
+  StrBuf msg;
+  const Source *src;
+  int line, col;
+  StrBuf trace;
+  int trace_frames;
+} PendingError;
+
+struct VM {
+  Value *stack;
+  Value *sp;
+  CallFrame *frames;
+  int frame_count;
+  ObjUpvalue *open_upvalues;
+
+  Table global_index; /* name -> slot number */
+  Value *globals;
+  ObjString **global_names;
+  int nglobals;
+  int cap_globals;
+
+  Table imported; /* resolved path -> true */
+  ObjList *import_paths;
+
+  PendingError error;
+  volatile sig_atomic_t interrupt;
+  FILE *err;
+  FILE *out;
+  Rng *rng;
+};
+
+/* ---- globals ---------------------------------------------------------- */
+
+int vm_global_slot(VM *vm, const char *name) {
+  Value slot;
+  if (table_get_cstr(&vm->global_index, name, strlen(name), &slot))
+    return (int)AS_NUM(slot);
+  if (vm->nglobals == vm->cap_globals) {
+    int cap = vm->cap_globals ? vm->cap_globals * 2 : 256;
+    Value *g = mem_alloc((size_t)cap * sizeof(Value));
+    ObjString **n = mem_alloc((size_t)cap * sizeof(ObjString *));
+    if (vm->nglobals) {
+      memcpy(g, vm->globals, (size_t)vm->nglobals * sizeof(Value));
+      memcpy(n, vm->global_names, (size_t)vm->nglobals * sizeof(ObjString *));
+    }
+    vm->globals = g;
+    vm->global_names = n;
+    vm->cap_globals = cap;
+  }
+  int index = vm->nglobals++;
+  ObjString *key = string_from_cstr(name);
+  vm->globals[index] = UNDEF_VAL;
+  vm->global_names[index] = key;
+  table_set(&vm->global_index, key, NUM_VAL(index));
+  return index;
+}
+
+bool vm_global_defined(VM *vm, int slot) {
+  return slot >= 0 && slot < vm->nglobals && !IS_UNDEF(vm->globals[slot]);
+}
+
+const char *vm_global_name(VM *vm, int slot) {
+  return vm->global_names[slot]->chars;
+}
+
+const char *vm_suggest_global(VM *vm, const char *name) {
+  const char **known = mem_alloc((size_t)(vm->nglobals + 1) * sizeof *known);
+  size_t n = 0;
+  for (int i = 0; i < vm->nglobals; i++)
+    if (!IS_UNDEF(vm->globals[i]))
+      known[n++] = vm->global_names[i]->chars;
+  return report_suggest(name, known, n);
+}
+
+void vm_define_global(VM *vm, const char *name, Value v) {
+  int slot = vm_global_slot(vm, name); /* may grow vm->globals */
+  vm->globals[slot] = v;
+}
+
+bool vm_get_global(VM *vm, const char *name, Value *out) {
+  Value slot;
+  if (!table_get_cstr(&vm->global_index, name, strlen(name), &slot))
+    return false;
+  Value v = vm->globals[(int)AS_NUM(slot)];
+  if (IS_UNDEF(v))
+    return false;
+  *out = v;
+  return true;
+}
+
+void vm_each_global(VM *vm, void (*fn)(const char *name, Value v, void *ctx),
+                    void *ctx) {
+  for (int i = 0; i < vm->nglobals; i++)
+    if (!IS_UNDEF(vm->globals[i]))
+      fn(vm->global_names[i]->chars, vm->globals[i], ctx);
+}
+
+/* ---- small accessors -------------------------------------------------- */
+
+Rng *vm_rng(VM *vm) { return vm->rng; }
+FILE *vm_err(VM *vm) { return vm->err; }
+FILE *vm_out(VM *vm) { return vm->out; }
+void vm_set_out(VM *vm, FILE *out) { vm->out = out; }
+void vm_interrupt(VM *vm) { vm->interrupt = 1; }
+bool vm_interrupted(VM *vm) { return vm->interrupt != 0; }
+void vm_clear_interrupt(VM *vm) { vm->interrupt = 0; }
+
+void vm_add_import_path(VM *vm, const char *dir) {
+  list_push(vm->import_paths, OBJ_VAL(string_from_cstr(dir)));
+}
+
+void vm_set_args(VM *vm, int argc, char **argv) {
+  ObjList *args = list_new((size_t)argc);
+  for (int i = 0; i < argc; i++)
+    list_push(args, OBJ_VAL(string_from_cstr(argv[i])));
+  vm_define_global(vm, "args", OBJ_VAL(args));
+}
+
+/* ---- errors ----------------------------------------------------------- */
+
+bool vm_error(VM *vm, const char *fmt, ...) {
+  PendingError *e = &vm->error;
+  if (e->pending)
+    return false; /* keep the first (innermost) message */
+  e->pending = true;
+  e->located = false;
+  e->trace_frames = 0;
+  strbuf_init(&e->msg);
+  strbuf_init(&e->trace);
+  va_list ap;
+  va_start(ap, fmt);
+  strbuf_vprintf(&e->msg, fmt, ap);
+  va_end(ap);
+  return false;
+}
+
+static void clear_error(VM *vm) { vm->error.pending = false; }
+
+static int frame_line(const CallFrame *f, int *col) {
+  const Chunk *ch = &f->closure->function->chunk;
+  int offset = (int)(f->ip - ch->code) - 1;
+  if (offset < 0)
+    offset = 0;
+  if (offset >= ch->count) {
+    *col = 0;
+    return 0;
+  }
+  *col = ch->cols[offset];
+  return ch->lines[offset];
+}
+
+/* Adds frame f to the pending error: the first frame seen is where the
+ * error happened; each frame becomes one line of the stack trace. */
+static void note_frame(VM *vm, const CallFrame *f) {
+  PendingError *e = &vm->error;
+  const ObjFunction *fn = f->closure->function;
+  int col;
+  int line = frame_line(f, &col);
+  if (!e->located) {
+    e->located = true;
+    e->src = fn->source;
+    e->line = line;
+    e->col = col;
+  }
+  const char *file = fn->source ? fn->source->name : "?";
+  if (fn->name)
+    strbuf_printf(&e->trace, "  in %s '%s' at %s:%d\n",
+                  fn->is_model ? "model" : "function", fn->name->chars, file,
+                  line);
+  else
+    strbuf_printf(&e->trace, "  at top level of %s:%d\n", file, line);
+  e->trace_frames++;
+}
+
+static void print_error(VM *vm) {
+  PendingError *e = &vm->error;
+  report_at(vm->err, REPORT_ERROR, e->located ? e->src : NULL,
+            e->located ? e->line : 0, e->col, "%s", e->msg.data);
+  if (e->trace_frames > 1)
+    fprintf(vm->err, "stack trace (innermost first):\n%s", e->trace.data);
+  fflush(vm->err);
+  clear_error(vm);
+}
+
+/* ---- upvalues --------------------------------------------------------- */
+
+static ObjUpvalue *capture_upvalue(VM *vm, Value *slot) {
+  ObjUpvalue *prev = NULL, *u = vm->open_upvalues;
+  while (u && u->location > slot) {
+    prev = u;
+    u = u->next;
+  }
+  if (u && u->location == slot)
+    return u;
+  ObjUpvalue *created = upvalue_new(slot);
+  created->next = u;
+  if (prev)
+    prev->next = created;
+  else
+    vm->open_upvalues = created;
+  return created;
+}
+
+static void close_upvalues(VM *vm, Value *last) {
+  while (vm->open_upvalues && vm->open_upvalues->location >= last) {
+    ObjUpvalue *u = vm->open_upvalues;
+    u->closed = *u->location;
+    u->location = &u->closed;
+    vm->open_upvalues = u->next;
+  }
+}
+
+/* ---- calls ------------------------------------------------------------ */
+
+static bool push_frame(VM *vm, ObjClosure *closure, Value *base) {
+  if (vm->frame_count == FRAMES_MAX ||
+      base + SLOTS_PER_FRAME_MAX >= vm->stack + STACK_MAX)
+    return vm_error(vm, "stack overflow: more than %d nested calls (is a "
+                        "recursion missing its base case?)",
+                    vm->frame_count);
+  CallFrame *f = &vm->frames[vm->frame_count++];
+  f->closure = closure;
+  f->ip = closure->function->chunk.code;
+  f->slots = base;
+  return true;
+}
+
+static const char *callable_name(const ObjFunction *fn) {
+  return fn->name ? fn->name->chars : "anonymous function";
+}
+
+/* Puts a closure call's arguments in parameter order: positional ones,
+ * then keywords by name; parameters not given become UNDEF so the callee's
+ * prologue evaluates their defaults. Leaves exactly arity values above the
+ * callee. */
+static bool bind_arguments(VM *vm, ObjFunction *fn, Value *callee, int argc,
+                           int kwc, ObjList *kwnames) {
+  const char *name = callable_name(fn);
+  if (argc > fn->arity)
+    return vm_error(vm, "%s() takes %d argument%s but %d were given", name,
+                    fn->arity, fn->arity == 1 ? "" : "s", argc);
+  Value kw[256];
+  for (int i = 0; i < kwc; i++)
+    kw[i] = callee[1 + argc + i];
+  for (int i = argc; i < fn->arity; i++)
+    callee[1 + i] = UNDEF_VAL;
+  for (int k = 0; k < kwc; k++) {
+    ObjString *key = AS_STRING(kwnames->items[k]);
+    int p = 0;
+    while (p < fn->arity && !string_equal(fn->params[p], key))
+      p++;
+    if (p == fn->arity) {
+      const char **known = mem_alloc((size_t)(fn->arity + 1) * sizeof *known);
+      for (int i = 0; i < fn->arity; i++)
+        known[i] = fn->params[i]->chars;
+      const char *best = report_suggest(key->chars, known, (size_t)fn->arity);
+      if (best)
+        return vm_error(vm, "%s() has no parameter '%s' (did you mean '%s'?)",
+                        name, key->chars, best);
+      return vm_error(vm, "%s() has no parameter '%s'", name, key->chars);
+    }
+    if (p < argc || !IS_UNDEF(callee[1 + p]))
+      return vm_error(vm, "%s() got two values for parameter '%s'", name,
+                      key->chars);
+    callee[1 + p] = kw[k];
+  }
+  for (int i = 0; i < fn->nrequired; i++)
+    if (IS_UNDEF(callee[1 + i]))
+      return vm_error(vm, "%s() is missing required argument '%s'", name,
+                      fn->params[i]->chars);
+  vm->sp = callee + 1 + fn->arity;
+  return true;
+}
+
+static bool call_native(VM *vm, ObjNative *native, Value *callee, int argc,
+                        int kwc, ObjList *kwnames) {
+  ObjString *names[256];
+  for (int i = 0; i < kwc; i++)
+    names[i] = AS_STRING(kwnames->items[i]);
+  CallArgs call = {
+      .argc = argc,
+      .argv = callee + 1,
+      .kwc = kwc,
+      .kwnames = names,
+      .kwv = callee + 1 + argc,
+      .ctx = native->ctx,
+  };
+  Value result = NIL_VAL;
+  if (!native->fn(vm, &call, &result)) {
+    if (!vm->error.pending)
+      vm_error(vm, "%s() failed", native->name);
+    return false;
+  }
+  vm->sp = callee;
+  *vm->sp++ = result;
+  return true;
+}
+
+/* Calls the value below its argc positional and kwc keyword arguments on
+ * the stack. A closure gets a new frame (run() continues in it); a native
+ * runs to completion and its result replaces callee and arguments. */
+static bool call_value(VM *vm, int argc, int kwc, ObjList *kwnames) {
+  Value *callee = vm->sp - 1 - argc - kwc;
+  Value f = *callee;
+  if (IS_CLOSURE(f)) {
+    ObjClosure *closure = AS_CLOSURE(f);
+    ObjFunction *fn = closure->function;
+    if (kwc != 0 || argc != fn->arity) {
+      if (!bind_arguments(vm, fn, callee, argc, kwc, kwnames))
+        return false;
+    }
+    return push_frame(vm, closure, callee);
+  }
+  if (IS_NATIVE(f))
+    return call_native(vm, AS_NATIVE(f), callee, argc, kwc, kwnames);
+  return vm_error(vm, "cannot call a %s", value_type_name(f));
+}
+
+/* ---- truth ------------------------------------------------------------ */
+
+static bool truth(VM *vm, Value v, bool *out) {
+  if (IS_TENSOR(v)) {
+    const ObjTensor *t = AS_TENSOR(v);
+    if (t->len != 1)
+      return vm_error(vm, "the truth value of a %s of %zu elements is "
+                          "ambiguous; use any() or all()",
+                      value_type_name(v), t->len);
+    *out = t->data[0] != 0.0;
+    return true;
+  }
+  *out = value_truthy(v);
+  return true;
+}
+
+/* ---- imports ---------------------------------------------------------- */
+
+static bool import_module(VM *vm, const Source *from, ObjString *name);
+
+/* ---- the dispatch loop ------------------------------------------------ */
+
+#define READ_BYTE() (*ip++)
+#define READ_U16() (ip += 2, (uint16_t)((ip[-2] << 8) | ip[-1]))
+#define PUSH(v) (*sp++ = (v))
+#define POP() (*--sp)
+#define PEEK(n) (sp[-1 - (n)])
+
+/* Runs until the frame at depth base_frame returns, leaving its result on
+ * the stack. Returns false with vm->error pending and every frame above
+ * base_frame unwound. */
+static bool run(VM *vm, int base_frame) {
+  CallFrame *frame = &vm->frames[vm->frame_count - 1];
+  uint8_t *ip = frame->ip;
+  Value *slots = frame->slots;
+  Value *sp = vm->sp;
+  Value *k = frame->closure->function->chunk.constants;
+
+#define SAVE() (frame->ip = ip, vm->sp = sp)
+#define LOAD()                                                                \
+  do {                                                                        \
+    frame = &vm->frames[vm->frame_count - 1];                                 \
+    ip = frame->ip;                                                           \
+    slots = frame->slots;                                                     \
+    sp = vm->sp;                                                              \
+    k = frame->closure->function->chunk.constants;                            \
+  } while (0)
+#define TRY(expr)                                                             \
+  do {                                                                        \
+    SAVE();                                                                   \
+    if (!(expr))                                                              \
+      goto fail;                                                              \
+    sp = vm->sp;                                                              \
+  } while (0)
+
+#ifdef HAVE_COMPUTED_GOTO
+  static void *const dispatch[] = {
+#define X(name, layout, doc) &&L_##name,
+      OPCODES(X)
+#undef X
+  };
+#define CASE(name) L_##name:
+#define NEXT goto *dispatch[*ip++]
+  NEXT;
+#else
+#define CASE(name) case OP_##name:
+#define NEXT break
+  for (;;) {
+    switch (*ip++) {
+#endif
+
+  CASE(CONST) { PUSH(k[READ_U16()]); NEXT; }
+  CASE(NIL) { PUSH(NIL_VAL); NEXT; }
+  CASE(TRUE) { PUSH(BOOL_VAL(true)); NEXT; }
+  CASE(FALSE) { PUSH(BOOL_VAL(false)); NEXT; }
+  CASE(UNDEF) { PUSH(UNDEF_VAL); NEXT; }
+  CASE(POP) { sp--; NEXT; }
+  CASE(DUP) { Value v = PEEK(0); PUSH(v); NEXT; }
+  CASE(SWAP) {
+    Value t = sp[-1];
+    sp[-1] = sp[-2];
+    sp[-2] = t;
+    NEXT;
+  }
+  CASE(ROT3) {
+    Value z = sp[-1];
+    sp[-1] = sp[-2];
+    sp[-2] = sp[-3];
+    sp[-3] = z;
+    NEXT;
+  }
+  CASE(GET_LOCAL) { PUSH(slots[READ_BYTE()]); NEXT; }
+  CASE(SET_LOCAL) { slots[READ_BYTE()] = POP(); NEXT; }
+  CASE(GET_GLOBAL) {
+    uint16_t slot = READ_U16();
+    Value v = vm->globals[slot];
+    if (IS_UNDEF(v)) {
+      SAVE();
+      const char *name = vm->global_names[slot]->chars;
+      const char *best = vm_suggest_global(vm, name);
+      if (best)
+        vm_error(vm, "'%s' is not defined (did you mean '%s'?)", name, best);
+      else
+        vm_error(vm, "'%s' is not defined", name);
+      goto fail;
+    }
+    PUSH(v);
+    NEXT;
+  }
+  CASE(SET_GLOBAL) {
+    uint16_t slot = READ_U16();
+    if (IS_UNDEF(vm->globals[slot])) {
+      SAVE();
+      vm_error(vm, "assignment to undeclared name '%s'; declare it first "
+                   "with 'let %s = ...'",
+               vm->global_names[slot]->chars, vm->global_names[slot]->chars);
+      goto fail;
+    }
+    vm->globals[slot] = POP();
+    NEXT;
+  }
+  CASE(DEFINE_GLOBAL) { vm->globals[READ_U16()] = POP(); NEXT; }
+  CASE(GET_UPVALUE) {
+    PUSH(*frame->closure->upvalues[READ_BYTE()]->location);
+    NEXT;
+  }
+  CASE(SET_UPVALUE) {
+    *frame->closure->upvalues[READ_BYTE()]->location = POP();
+    NEXT;
+  }
+  CASE(GET_FIELD) {
+    ObjString *name = AS_STRING(k[READ_U16()]);
+    Value out;
+    TRY(vmops_get_field(vm, PEEK(0), name, &out));
+    sp[-1] = out;
+    NEXT;
+  }
+  CASE(SET_FIELD) {
+    ObjString *name = AS_STRING(k[READ_U16()]);
+    TRY(vmops_set_field(vm, PEEK(1), name, PEEK(0)));
+    sp -= 2;
+    NEXT;
+  }
+  CASE(INDEX) {
+    int n = READ_BYTE();
+    Value out;
+    TRY(vmops_index(vm, sp[-1 - n], sp - n, n, &out));
+    sp -= n;
+    sp[-1] = out;
+    NEXT;
+  }
+  CASE(SET_INDEX) {
+    int n = READ_BYTE();
+    TRY(vmops_set_index(vm, sp[-2 - n], sp - 1 - n, n, sp[-1]));
+    sp -= n + 2;
+    NEXT;
+  }
+  CASE(SLICE) {
+    int flags = READ_BYTE();
+    ObjRange *r = range_new(0, 0, 1);
+    r->has_start = r->has_stop = false;
+    Value *arg = sp;
+    if (flags & 4) arg--;
+    if (flags & 2) arg--;
+    if (flags & 1) arg--;
+    Value *part = arg;
+    SAVE();
+    if (!vmops_slice_part(vm, flags & 1, &part, &r->start, &r->has_start) ||
+        !vmops_slice_part(vm, flags & 2, &part, &r->stop, &r->has_stop))
+      goto fail;
+    if (flags & 4) {
+      bool given;
+      if (!vmops_slice_part(vm, true, &part, &r->step, &given))
+        goto fail;
+      if (r->step == 0.0) {
+        vm_error(vm, "slice step cannot be 0");
+        goto fail;
+      }
+    }
+    sp = arg;
+    PUSH(OBJ_VAL(r));
+    NEXT;
+  }
+
+#define ARITH(name, expr)                                                     \
+  CASE(name) {                                                                \
+    Value b = sp[-1], a = sp[-2];                                             \
+    if (IS_NUM(a) && IS_NUM(b)) {                                             \
+      double x = AS_NUM(a), y = AS_NUM(b);                                    \
+      sp[-2] = expr;                                                          \
+      sp--;                                                                   \
+      NEXT;                                                                   \
+    }                                                                         \
+    Value out;                                                                \
+    TRY(vmops_binary(vm, OP_##name, a, b, &out));                             \
+    sp[-2] = out;                                                             \
+    sp--;                                                                     \
+    NEXT;                                                                     \
+  }
+  ARITH(ADD, NUM_VAL(x + y))
+  ARITH(SUB, NUM_VAL(x - y))
+  ARITH(MUL, NUM_VAL(x * y))
+  ARITH(DIV, NUM_VAL(x / y))
+  ARITH(FLOORDIV, NUM_VAL(tensor_apply(TOP_FLOORDIV, x, y)))
+  ARITH(MOD, NUM_VAL(tensor_apply(TOP_MOD, x, y)))
+  ARITH(POW, NUM_VAL(pow(x, y)))
+  ARITH(LT, BOOL_VAL(x < y))
+  ARITH(LE, BOOL_VAL(x <= y))
+  ARITH(GT, BOOL_VAL(x > y))
+  ARITH(GE, BOOL_VAL(x >= y))
+  ARITH(EQ, BOOL_VAL(x == y))
+  ARITH(NE, BOOL_VAL(x != y))
+#undef ARITH
+  CASE(MATMUL) {
+    Value out;
+    TRY(vmops_binary(vm, OP_MATMUL, sp[-2], sp[-1], &out));
+    sp[-2] = out;
+    sp--;
+    NEXT;
+  }
+  CASE(NEG) {
+    if (IS_NUM(sp[-1])) {
+      sp[-1] = NUM_VAL(-AS_NUM(sp[-1]));
+      NEXT;
+    }
+    Value out;
+    TRY(vmops_unary(vm, OP_NEG, sp[-1], &out));
+    sp[-1] = out;
+    NEXT;
+  }
+  CASE(POS) {
+    Value out;
+    TRY(vmops_unary(vm, OP_POS, sp[-1], &out));
+    sp[-1] = out;
+    NEXT;
+  }
+  CASE(NOT) {
+    bool t;
+    TRY(truth(vm, sp[-1], &t));
+    sp[-1] = BOOL_VAL(!t);
+    NEXT;
+  }
+  CASE(JUMP) {
+    uint16_t off = READ_U16();
+    ip += off;
+    NEXT;
+  }
+  CASE(JUMP_IF_FALSE) {
+    uint16_t off = READ_U16();
+    Value c = POP();
+    if (IS_BOOL(c)) {
+      if (!AS_BOOL(c))
+        ip += off;
+      NEXT;
+    }
+    bool t;
+    TRY(truth(vm, c, &t));
+    if (!t)
+      ip += off;
+    NEXT;
+  }
+  CASE(AND) {
+    uint16_t off = READ_U16();
+    bool t;
+    TRY(truth(vm, sp[-1], &t));
+    if (!t)
+      ip += off;
+    else
+      sp--;
+    NEXT;
+  }
+  CASE(OR) {
+    uint16_t off = READ_U16();
+    bool t;
+    TRY(truth(vm, sp[-1], &t));
+    if (t)
+      ip += off;
+    else
+      sp--;
+    NEXT;
+  }
+  CASE(LOOP) {
+    uint16_t off = READ_U16();
+    ip -= off;
+    if (vm->interrupt) {
+      SAVE();
+      vm_error(vm, "interrupted");
+      goto fail;
+    }
+    NEXT;
+  }
+  CASE(LT_JUMP_IF_FALSE) {
+    uint16_t off = READ_U16();
+    Value b = sp[-1], a = sp[-2];
+    sp -= 2;
+    if (IS_NUM(a) && IS_NUM(b)) {
+      if (!(AS_NUM(a) < AS_NUM(b)))
+        ip += off;
+      NEXT;
+    }
+    Value out;
+    bool t;
+    TRY(vmops_binary(vm, OP_LT, a, b, &out) && truth(vm, out, &t));
+    if (!t)
+      ip += off;
+    NEXT;
+  }
+  CASE(CALL) {
+    int argc = READ_BYTE();
+    SAVE();
+    if (vm->interrupt) {
+      vm_error(vm, "interrupted");
+      goto fail;
+    }
+    if (!call_value(vm, argc, 0, NULL))
+      goto fail;
+    LOAD();
+    NEXT;
+  }
+  CASE(CALL_KW) {
+    int argc = READ_BYTE();
+    int kwc = READ_BYTE();
+    ObjList *names = AS_LIST(k[READ_U16()]);
+    SAVE();
+    if (!call_value(vm, argc, kwc, names))
+      goto fail;
+    LOAD();
+    NEXT;
+  }
+  CASE(CLOSURE) {
+    ObjFunction *fn = AS_FUNCTION(k[READ_U16()]);
+    ObjClosure *closure = closure_new(fn);
+    for (int i = 0; i < closure->upvalue_count; i++) {
+      uint8_t is_local = READ_BYTE();
+      uint8_t index = READ_BYTE();
+      closure->upvalues[i] = is_local ? capture_upvalue(vm, slots + index)
+                                      : frame->closure->upvalues[index];
+    }
+    PUSH(OBJ_VAL(closure));
+    NEXT;
+  }
+  CASE(CLOSE_UPVALUE) {
+    close_upvalues(vm, sp - 1);
+    sp--;
+    NEXT;
+  }
+  CASE(RETURN) {
+    Value result = POP();
+    close_upvalues(vm, slots);
+    vm->frame_count--;
+    sp = slots;
+    PUSH(result);
+    if (vm->frame_count == base_frame) {
+      vm->sp = sp;
+      return true;
+    }
+    vm->sp = sp;
+    LOAD();
+    NEXT;
+  }
+  CASE(BUILD_LIST) {
+    int n = READ_U16();
+    sp -= n;
+    sp[0] = vmops_build_list(sp, n);
+    sp++;
+    NEXT;
+  }
+  CASE(BUILD_RECORD) {
+    int n = READ_U16();
+    sp -= 2 * n;
+    ObjRecord *r = record_new();
+    for (int i = 0; i < n; i++)
+      table_set(&r->fields, AS_STRING(sp[2 * i]), sp[2 * i + 1]);
+    PUSH(OBJ_VAL(r));
+    NEXT;
+  }
+  CASE(FOR_PREP) {
+    int b = READ_BYTE();
+    TRY(vmops_for_prep(vm, &slots[b]));
+    slots[b + 1] = NUM_VAL(0);
+    NEXT;
+  }
+  CASE(FOR_NEXT) {
+    int b = READ_BYTE();
+    uint16_t off = READ_U16();
+    Value it = slots[b];
+    double pos = AS_NUM(slots[b + 1]);
+    if (IS_RANGE(it)) {
+      const ObjRange *r = AS_RANGE(it);
+      double x = r->start + pos * r->step;
+      if (r->step > 0 ? x < r->stop : x > r->stop) {
+        slots[b + 2] = NUM_VAL(x);
+        slots[b + 1] = NUM_VAL(pos + 1);
+      } else {
+        ip += off;
+      }
+      NEXT;
+    }
+    if (!vmops_for_item(it, (size_t)pos, &slots[b + 2]))
+      ip += off;
+    else
+      slots[b + 1] = NUM_VAL(pos + 1);
+    NEXT;
+  }
+  CASE(DEFAULT) {
+    int b = READ_BYTE();
+    uint16_t off = READ_U16();
+    if (!IS_UNDEF(slots[b]))
+      ip += off;
+    NEXT;
+  }
+  CASE(IMPORT) {
+    ObjString *name = AS_STRING(k[READ_U16()]);
+    TRY(import_module(vm, frame->closure->function->source, name));
+    NEXT;
+  }
+  CASE(TILDE) {
+    ObjString *name = AS_STRING(k[READ_U16()]);
+    SAVE();
+    vm_error(vm, "random variable '%s' is declared with '~', which only a "
+                 "bound model can evaluate; model binding is not available "
+                 "in this version of ppl",
+             name->chars);
+    goto fail;
+  }
+  CASE(TILDE_INDEXED) {
+    ObjString *name = AS_STRING(k[READ_U16()]);
+    SAVE();
+    vm_error(vm, "random variable '%s' is declared with '~', which only a "
+                 "bound model can evaluate; model binding is not available "
+                 "in this version of ppl",
+             name->chars);
+    goto fail;
+  }
+
+#ifndef HAVE_COMPUTED_GOTO
+    default:
+      PANIC("unknown opcode");
+    }
+  }
+#endif
+
+fail:
+  /* Unwind every frame this run() owns, recording the trace. */
+  while (vm->frame_count > base_frame) {
+    note_frame(vm, &vm->frames[vm->frame_count - 1]);
+    vm->frame_count--;
+  }
+  return false;
+#undef SAVE
+#undef LOAD
+#undef TRY
+#undef CASE
+#undef NEXT
+}
+
+/* ---- calling from C --------------------------------------------------- */
+
+bool vm_call(VM *vm, Value callee, int argc, const Value *argv, Value *result) {
+  Value *base = vm->sp;
+  if (base + argc + SLOTS_PER_FRAME_MAX >= vm->stack + STACK_MAX)
+    return vm_error(vm, "stack overflow");
+  *vm->sp++ = callee;
+  for (int i = 0; i < argc; i++)
+    *vm->sp++ = argv[i];
+  int depth = vm->frame_count;
+  bool ok = call_value(vm, argc, 0, NULL);
+  if (ok && vm->frame_count > depth)
+    ok = run(vm, depth);
+  if (!ok) {
+    close_upvalues(vm, base);
+    vm->sp = base;
+    return false;
+  }
+  *result = *--vm->sp;
+  vm->sp = base;
+  return true;
+}
+
+/* ---- units, files and imports ----------------------------------------- */
+
+static ObjFunction *compile_source(VM *vm, const Source *src, bool echo) {
+  int nerrors = 0;
+  Ast *program = parse_program(src, vm->err, &nerrors);
+  if (!program)
+    return NULL;
+  return compile_program(vm, program, src, echo, vm->err);
+}
+
+VMResult vm_interpret(VM *vm, const Source *src, bool echo, Value *result) {
+  clear_error(vm);
+  ObjFunction *fn = compile_source(vm, src, echo);
+  if (!fn) {
+    fflush(vm->err);
+    return VM_COMPILE_ERROR;
+  }
+  Value out;
+  if (!vm_call(vm, OBJ_VAL(closure_new(fn)), 0, NULL, &out)) {
+    fflush(vm->out);
+    print_error(vm);
+    vm->sp = vm->stack;
+    vm->frame_count = 0;
+    vm->open_upvalues = NULL;
+    return VM_RUNTIME_ERROR;
+  }
+  if (echo && !IS_NIL(out)) {
+    value_print(vm->out, out, true);
+    fputc('\n', vm->out);
+  }
+  fflush(vm->out);
+  if (result)
+    *result = out;
+  return VM_OK;
+}
+
+VMResult vm_run_file(VM *vm, const char *path) {
+  Source *src = source_read_file(path);
+  if (!src) {
+    report_at(vm->err, REPORT_ERROR, NULL, 0, 0, "cannot read '%s': %s", path,
+              strerror(errno));
+    return VM_RUNTIME_ERROR;
+  }
+  return vm_interpret(vm, src, false, NULL);
+}
+
+static bool has_suffix(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static char *dir_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return mem_strdup(".");
+  size_t n = (size_t)(slash - path);
+  char *d = mem_alloc_atomic(n + 1);
+  memcpy(d, path, n);
+  d[n] = '\0';
+  return d;
+}
+
+/* Finds a module: the importing file's directory first, then each import
+ * path. Returns a GC string with the real path, or NULL. */
+static char *resolve_module(VM *vm, const Source *from, const char *name) {
+  StrBuf file;
+  strbuf_init(&file);
+  strbuf_puts(&file, name);
+  if (!has_suffix(name, ".ppl"))
+    strbuf_puts(&file, ".ppl");
+  char resolved[PATH_MAX];
+  if (file.data[0] == '/')
+    return realpath(file.data, resolved) ? mem_strdup(resolved) : NULL;
+  size_t ndirs = vm->import_paths->len + 1;
+  for (size_t i = 0; i < ndirs; i++) {
+    const char *dir = i == 0 ? (from && from->name[0] != '<'
+                                    ? dir_of(from->name)
+                                    : ".")
+                             : AS_CSTRING(vm->import_paths->items[i - 1]);
+    StrBuf p;
+    strbuf_init(&p);
+    strbuf_printf(&p, "%s/%s", dir, file.data);
+    if (access(p.data, R_OK) == 0 && realpath(p.data, resolved))
+      return mem_strdup(resolved);
+  }
+  return NULL;
+}
+
+static bool import_module(VM *vm, const Source *from, ObjString *name) {
+  char *path = resolve_module(vm, from, name->chars);
+  if (!path)
+    return vm_error(vm, "cannot find module '%s' (looked next to this file, "
+                        "in $PPL_PATH and in the standard library)",
+                    name->chars);
+  ObjString *key = string_from_cstr(path);
+  Value seen;
+  if (table_get(&vm->imported, key, &seen))
+    return true;
+  table_set(&vm->imported, key, BOOL_VAL(true));
+  Source *src = source_read_file(path);
+  if (!src)
+    return vm_error(vm, "cannot read module '%s': %s", path, strerror(errno));
+  ObjFunction *fn = compile_source(vm, src, false);
+  if (!fn) {
+    table_delete(&vm->imported, key);
+    return vm_error(vm, "module '%s' has errors (shown above)", name->chars);
+  }
+  Value ignored;
+  return vm_call(vm, OBJ_VAL(closure_new(fn)), 0, NULL, &ignored);
+}
+
+/* ---- lifetime --------------------------------------------------------- */
+
+static void add_default_import_paths(VM *vm) {
+  const char *env = getenv("PPL_PATH");
+  if (env && *env) {
+    char *copy = mem_strdup(env);
+    for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir;
+         dir = strtok_r(NULL, ":", &save))
+      vm_add_import_path(vm, dir);
+  }
+  vm_add_import_path(vm, PPL_STDLIB_SRCDIR);
+  vm_add_import_path(vm, PPL_STDLIB_DIR);
+}
+
+VM *vm_new(FILE *err) {
+  VM *vm = mem_alloc(sizeof(VM));
+  vm->stack = mem_alloc(STACK_MAX * sizeof(Value));
+  vm->sp = vm->stack;
+  vm->frames = mem_alloc(FRAMES_MAX * sizeof(CallFrame));
+  vm->err = err;
+  vm->out = stdout;
+  table_init(&vm->global_index);
+  table_init(&vm->imported);
+  vm->import_paths = list_new(4);
+  vm->rng = rng_alloc(rng_entropy_seed());
+  add_default_import_paths(vm);
+  vm_set_args(vm, 0, NULL);
+  builtin_register_all(vm);
+  return vm;
+}
+
+void vm_free(VM *vm) {
+  if (!vm)
+    return;
+  rng_free(vm->rng);
+  vm->rng = NULL;
+}

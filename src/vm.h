@@ -1,0 +1,89 @@
+/*
+ * vm.h — the virtual machine: globals, running compiled code, calling
+ * functions from C, runtime errors.
+ *
+ * A runtime error is a value that travels back through the VM (no longjmp
+ * across GSL, libffi or readline frames): a native calls vm_error() and
+ * returns false; the dispatch loop unwinds to the nearest vm_interpret or
+ * vm_call, which reports it with file:line:col, the source line, a caret and
+ * a stack trace. Globals survive errors (the REPL keeps everything).
+ */
+#ifndef PPL_VM_H
+#define PPL_VM_H
+
+#include <stdio.h>
+
+#include "object.h"
+#include "source.h"
+
+typedef struct VM VM;
+typedef struct Rng Rng;
+
+typedef enum {
+  VM_OK = 0,
+  VM_COMPILE_ERROR,
+  VM_RUNTIME_ERROR,
+} VMResult;
+
+/* A new VM with every builtin registered. err receives diagnostics (stderr
+ * in the binary; a memory stream in tests). Free with vm_free. */
+VM *vm_new(FILE *err);
+void vm_free(VM *vm);
+
+/* Compiles and runs a unit. With echo (the REPL) the value of a final
+ * expression statement is printed unless it is nil. *result (may be NULL)
+ * receives the unit's value. */
+VMResult vm_interpret(VM *vm, const Source *src, bool echo, Value *result);
+
+/* Runs a file as a script (reads it; an unreadable file is a runtime error
+ * naming the path). */
+VMResult vm_run_file(VM *vm, const char *path);
+
+/* Calls a ppl closure or native from C (higher-order builtins). Returns
+ * false when the call raised an error, which stays pending: the caller
+ * should return false itself so the error travels on. */
+bool vm_call(VM *vm, Value callee, int argc, const Value *argv, Value *result);
+
+/* Sets the pending runtime error message; always returns false so natives
+ * can `return vm_error(vm, ...)`. The position is the instruction being
+ * executed; the message should say what and which argument. */
+bool vm_error(VM *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Globals by name (defining creates the slot). */
+void vm_define_global(VM *vm, const char *name, Value v);
+bool vm_get_global(VM *vm, const char *name, Value *out);
+/* Calls fn for every defined global name (completion, :help). */
+void vm_each_global(VM *vm, void (*fn)(const char *name, Value v, void *ctx),
+                    void *ctx);
+
+/* Compiler support: the slot of global `name` (created undefined when
+ * new), whether it holds a value, and the defined global closest to name. */
+int vm_global_slot(VM *vm, const char *name);
+bool vm_global_defined(VM *vm, int slot);
+const char *vm_global_name(VM *vm, int slot);
+const char *vm_suggest_global(VM *vm, const char *name);
+
+/* The VM's default random stream (seeded from the clock unless
+ * set_seed() was called). */
+Rng *vm_rng(VM *vm);
+
+/* Where diagnostics and program output go. */
+FILE *vm_err(VM *vm);
+FILE *vm_out(VM *vm);
+void vm_set_out(VM *vm, FILE *out);
+
+/* Asks the running computation to stop at the next safe point (backward
+ * jump, call, or a native polling vm_interrupted); it then fails with
+ * "interrupted". Async-signal-safe: the REPL's SIGINT handler calls it. */
+void vm_interrupt(VM *vm);
+bool vm_interrupted(VM *vm);
+void vm_clear_interrupt(VM *vm);
+
+/* Command-line arguments visible to scripts as the global `args`. */
+void vm_set_args(VM *vm, int argc, char **argv);
+
+/* Directory list searched by `import` before the importing file's own
+ * directory: $PPL_PATH entries, then the installed and source stdlib. */
+void vm_add_import_path(VM *vm, const char *dir);
+
+#endif
