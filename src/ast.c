@@ -50,8 +50,7 @@ void ast_push_name(Ast *node, const char *name) {
   int n = node->nnames;
   if (names_full(n)) {
     int cap = n == 0 ? AST_LIST_MIN_CAP : n * 2;
-    const char **names =
-        mem_alloc((size_t)cap * sizeof(const char *));
+    const char **names = mem_alloc((size_t)cap * sizeof(const char *));
     if (n > 0)
       memcpy(names, node->names, (size_t)n * sizeof(const char *));
     node->names = names;
@@ -67,8 +66,7 @@ static const char *const kind_names[] = {
 };
 
 const char *ast_kind_name(AstKind kind) {
-  if ((int)kind < 0 ||
-      (size_t)kind >= sizeof kind_names / sizeof kind_names[0])
+  if ((int)kind < 0 || (size_t)kind >= sizeof kind_names / sizeof kind_names[0])
     return "?";
   return kind_names[kind];
 }
@@ -90,11 +88,21 @@ static void put_quoted(FILE *out, const char *s, size_t len) {
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
     switch (c) {
-    case '"': fputs("\\\"", out); break;
-    case '\\': fputs("\\\\", out); break;
-    case '\n': fputs("\\n", out); break;
-    case '\t': fputs("\\t", out); break;
-    case '\r': fputs("\\r", out); break;
+    case '"':
+      fputs("\\\"", out);
+      break;
+    case '\\':
+      fputs("\\\\", out);
+      break;
+    case '\n':
+      fputs("\\n", out);
+      break;
+    case '\t':
+      fputs("\\t", out);
+      break;
+    case '\r':
+      fputs("\\r", out);
+      break;
     default:
       if (c < 0x20 || c == 0x7F)
         fprintf(out, "\\x%02X", c);
@@ -151,7 +159,7 @@ static void dump_statements(FILE *out, const AstList *l, int indent) {
 
 static const char *name_at(const Ast *node, int i) {
   return node->names && i < node->nnames && node->names[i] ? node->names[i]
-                                                            : "?";
+                                                           : "?";
 }
 
 /* (PARAM a) or (PARAM b default) for each parameter of a FUNC or MODEL. */

@@ -293,7 +293,8 @@ static void write_name(FILE *fp, const char *name) {
     fputs(name, fp);
 }
 
-/* The shortest of %.15g and %.17g that reads back as exactly x. */
+/* The shortest of %.15g, %.16g, %.17g that reads back as exactly x
+ * (17 significant digits always do: IEEE 754-2008, 5.12.2). */
 static void write_number(FILE *fp, double x) {
   if (isnan(x)) {
     fputs("NaN", fp);
@@ -301,9 +302,11 @@ static void write_number(FILE *fp, double x) {
     fputs(x > 0 ? "Inf" : "-Inf", fp);
   } else {
     char buf[40];
-    snprintf(buf, sizeof buf, "%.15g", x);
-    if (strtod(buf, NULL) != x)
-      snprintf(buf, sizeof buf, "%.17g", x);
+    for (int digits = 15; digits <= 17; digits++) {
+      snprintf(buf, sizeof buf, "%.*g", digits, x);
+      if (strtod(buf, NULL) == x)
+        break;
+    }
     fputs(buf, fp);
   }
 }

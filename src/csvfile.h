@@ -50,9 +50,10 @@ CsvTable *csvfile_read(const char *path, const char *const *select,
 /*
  * Writes a header of ncols names and nrows rows to path (created or
  * truncated). Column j's values are cols[j][0..nrows-1]. Numbers are written
- * in the shortest of %.15g / %.17g that reads back exactly; NaN as NaN and
- * infinities as Inf / -Inf (what R's read.csv and pandas both read). Names
- * are quoted only when they contain a comma, quote, newline or edge space.
+ * in the shortest of %.15g, %.16g, %.17g that reads back exactly; NaN as
+ * NaN and infinities as Inf / -Inf (what R's read.csv and pandas both read).
+ * Names are quoted only when they contain a comma, quote, newline or edge
+ * space.
  * Returns false with a sentence in err when the file cannot be written.
  */
 bool csvfile_write(const char *path, const char *const *names,

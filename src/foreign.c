@@ -225,18 +225,31 @@ void foreign_fn_signature(StrBuf *sb, const ForeignFn *fn) {
   strbuf_putc(sb, ')');
 }
 
-/* "argument 2 must be a whole number for C type int, got 2.5" */
-static bool arg_error(const ForeignFn *fn, int i, const char *what, Value v,
-                      char *err) {
+/* "cos(): argument 1 must be a number for C type double, got a string" */
+static bool arg_error(const ForeignFn *fn, int i, const char *what,
+                      const char *got, char *err) {
+  set_err(err, "%s(): argument %d %s for C type %s, got %s", fn->name, i + 1,
+          what, foreign_type_name(fn->args[i]), got);
+  return false;
+}
+
+/* An argument of the wrong kind: names the kind it has ("got a list"), as
+ * the args_* checkers of builtin.c do. */
+static bool kind_error(const ForeignFn *fn, int i, const char *what, Value v,
+                       char *err) {
+  char got[64];
+  snprintf(got, sizeof got, "%s%s", IS_NIL(v) ? "" : "a ",
+           value_type_name(v));
+  return arg_error(fn, i, what, got, err);
+}
+
+/* A number of the right kind but a wrong value: shows the value. */
+static bool number_error(const ForeignFn *fn, int i, const char *what,
+                         double x, char *err) {
   StrBuf got;
   strbuf_init(&got);
-  if (IS_NUM(v))
-    value_format_number(&got, AS_NUM(v));
-  else
-    strbuf_puts(&got, value_type_name(v));
-  set_err(err, "%s(): argument %d %s for C type %s, got %s", fn->name, i + 1,
-          what, foreign_type_name(fn->args[i]), got.data);
-  return false;
+  value_format_number(&got, x);
+  return arg_error(fn, i, what, got.data, err);
 }
 
 /* A number (or boolean) for a numeric C type. */
@@ -247,7 +260,7 @@ static bool to_number(const ForeignFn *fn, int i, Value v, double *x,
     return true;
   }
   if (!IS_NUM(v))
-    return arg_error(fn, i, "must be a number", v, err);
+    return kind_error(fn, i, "must be a number", v, err);
   *x = AS_NUM(v);
   return true;
 }
@@ -258,16 +271,16 @@ static bool to_integer(const ForeignFn *fn, int i, Value v, double lo,
   if (!to_number(fn, i, v, x, err))
     return false;
   if (*x != floor(*x))
-    return arg_error(fn, i, "must be a whole number", v, err);
+    return number_error(fn, i, "must be a whole number", *x, err);
   if (!(*x >= lo && *x < hi))
-    return arg_error(fn, i, "is out of range", v, err);
+    return number_error(fn, i, "is out of range", *x, err);
   return true;
 }
 
 /* Converts argument i into *slot. */
 static bool convert_arg(const ForeignFn *fn, int i, Value v, CArg *slot,
                         char *err) {
-  double x;
+  double x = 0.0;
   switch (fn->args[i]) {
   case FT_DOUBLE:
     if (!to_number(fn, i, v, &x, err))
@@ -295,21 +308,13 @@ static bool convert_arg(const ForeignFn *fn, int i, Value v, CArg *slot,
     slot->l = (long)x;
     return true;
   case FT_STRING:
-    if (IS_NIL(v)) {
-      slot->s = NULL;
-      return true;
-    }
     if (!IS_STRING(v))
-      return arg_error(fn, i, "must be a string", v, err);
+      return kind_error(fn, i, "must be a string", v, err);
     slot->s = AS_CSTRING(v);
     return true;
   case FT_PTR_DOUBLE:
-    if (IS_NIL(v)) {
-      slot->p = NULL;
-      return true;
-    }
     if (!IS_TENSOR(v))
-      return arg_error(fn, i, "must be a vector", v, err);
+      return kind_error(fn, i, "must be a vector", v, err);
     slot->p = AS_TENSOR(v)->data;
     return true;
   case FT_VOID:

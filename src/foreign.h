@@ -10,14 +10,15 @@
  * C types and the ppl values they take and give:
  *   double, float, int, int64, long   a number (whole for the integer types;
  *                                     true/false pass as 1/0)
- *   string (char*)                    a string in (nil passes NULL); a
- *                                     returned char* is copied into a new
- *                                     string, NULL gives nil
+ *   string (char*)                    a string in; a returned char* is
+ *                                     copied into a new string, NULL gives
+ *                                     nil
  *   ptr_double (double*)              a vector or matrix: C receives a
  *                                     pointer to its data and may read and
- *                                     write it in place (nil passes NULL);
- *                                     argument only
+ *                                     write it in place; argument only
  *   void                              return type only; the call gives nil
+ * NULL cannot be passed: nil is refused, because most C functions taking
+ * a pointer crash on NULL and a nil there is nearly always a mistake.
  */
 #ifndef PPL_FOREIGN_H
 #define PPL_FOREIGN_H
@@ -85,7 +86,7 @@ void foreign_fn_signature(StrBuf *sb, const ForeignFn *fn);
 
 /* Converts argv to C, calls the function and converts its result to
  * *result. False with err set when the count or a type is wrong, e.g.
- *   "cos(): argument 1 must be a number for C type double, got string".
+ *   "cos(): argument 1 must be a number for C type double, got a string".
  * argv must stay reachable during the call (strings and vector data are
  * passed to C without copying). */
 bool foreign_call(const ForeignFn *fn, int argc, const Value *argv,

@@ -43,8 +43,11 @@ enum { LEX_QUOTE_MAX = 32 };
 /* Decimal lexemes shorter than this are converted from a stack buffer. */
 enum { LEX_NUMBER_BUF = 64 };
 /* Highest Unicode code point, and the UTF-16 surrogate range. */
-enum { LEX_MAX_CODE_POINT = 0x10FFFF, LEX_SURROGATE_LO = 0xD800,
-       LEX_SURROGATE_HI = 0xDFFF };
+enum {
+  LEX_MAX_CODE_POINT = 0x10FFFF,
+  LEX_SURROGATE_LO = 0xD800,
+  LEX_SURROGATE_HI = 0xDFFF
+};
 /* At most six hex digits in \u{...}. */
 enum { LEX_MAX_U_DIGITS = 6 };
 
@@ -54,27 +57,31 @@ static const char *const token_names[] = {
 #undef X
 };
 
+/* X(spelling, KIND): one list for the scanner and for REPL completion. */
+#define KEYWORDS(X)                                                            \
+  X("and", AND)                                                                \
+  X("or", OR) X("not", NOT) X("let", LET) X("fn", FN) X("return", RETURN)      \
+      X("if", IF) X("else", ELSE) X("while", WHILE) X("for", FOR) X("in", IN)  \
+          X("break", BREAK) X("continue", CONTINUE) X("true", TRUE)            \
+              X("false", FALSE) X("nil", NIL) X("model", MODEL)                \
+                  X("import", IMPORT)
+
 static const struct {
   const char *word;
   TokenKind kind;
 } keywords[] = {
-    {"and", TOK_AND},       {"or", TOK_OR},
-    {"not", TOK_NOT},       {"let", TOK_LET},
-    {"fn", TOK_FN},         {"return", TOK_RETURN},
-    {"if", TOK_IF},         {"else", TOK_ELSE},
-    {"while", TOK_WHILE},   {"for", TOK_FOR},
-    {"in", TOK_IN},         {"break", TOK_BREAK},
-    {"continue", TOK_CONTINUE}, {"true", TOK_TRUE},
-    {"false", TOK_FALSE},   {"nil", TOK_NIL},
-    {"model", TOK_MODEL},   {"import", TOK_IMPORT},
+#define X(word, kind) {word, TOK_##kind},
+    KEYWORDS(X)
+#undef X
 };
 
 enum { NKEYWORDS = sizeof keywords / sizeof keywords[0] };
 
 static const char *const keyword_list[] = {
-    "and",  "or",    "not",   "let",      "fn",   "return", "if",
-    "else", "while", "for",   "in",       "break", "continue", "true",
-    "false", "nil",  "model", "import",   NULL,
+#define X(word, kind) word,
+    KEYWORDS(X)
+#undef X
+        NULL,
 };
 
 const char *lex_token_name(TokenKind kind) {
@@ -304,7 +311,13 @@ static const char *check_escape(Lexer *lx) {
     return NULL; /* the caller reports the unterminated string */
   char c = advance(lx);
   switch (c) {
-  case 'n': case 't': case 'r': case '\\': case '"': case '\'': case '0':
+  case 'n':
+  case 't':
+  case 'r':
+  case '\\':
+  case '"':
+  case '\'':
+  case '0':
     return NULL;
   case 'x':
     for (int i = 0; i < 2; i++) {
@@ -406,10 +419,18 @@ static size_t decode_escape(const char *s, const char *end, char *out,
     return 0;
   size_t n = 0;
   switch (s[0]) {
-  case 'n': out[n++] = '\n'; break;
-  case 't': out[n++] = '\t'; break;
-  case 'r': out[n++] = '\r'; break;
-  case '0': out[n++] = '\0'; break;
+  case 'n':
+    out[n++] = '\n';
+    break;
+  case 't':
+    out[n++] = '\t';
+    break;
+  case 'r':
+    out[n++] = '\r';
+    break;
+  case '0':
+    out[n++] = '\0';
+    break;
   case 'x':
     if (end - s >= 3 && hex_value(s[1]) >= 0 && hex_value(s[2]) >= 0) {
       out[n++] = (char)(hex_value(s[1]) * 16 + hex_value(s[2]));
@@ -433,7 +454,9 @@ static size_t decode_escape(const char *s, const char *end, char *out,
     out[n++] = 'u';
     break;
   }
-  default: out[n++] = s[0]; break;
+  default:
+    out[n++] = s[0];
+    break;
   }
   *nout = n;
   return 1;
@@ -486,21 +509,25 @@ static Token identifier(Lexer *lx, Mark m) {
 
 static Token open_bracket(Lexer *lx, Mark m, char c, TokenKind kind) {
   if (lx->nnest >= LEX_MAX_NESTING)
-    return make_error(lx, m,
-                      format("brackets nested too deeply (more than %d)",
-                             LEX_MAX_NESTING));
+    return make_error(
+        lx, m,
+        format("brackets nested too deeply (more than %d)", LEX_MAX_NESTING));
   lx->nest[lx->nnest++] = c;
   if (c != '{')
     lx->depth++;
   return make(lx, m, kind);
 }
 
-/* Pops up to the matching opener; a closer with no opener changes nothing
- * (the parser reports it). */
+/* Pops up to the matching opener. A closer that matches nothing open is a
+ * syntax error the parser reports; for recovery it still closes an
+ * innermost ( or [ (so "(1]" does not silence newlines to the end of the
+ * file), but never a { (blocks are structure). */
 static Token close_bracket(Lexer *lx, Mark m, char opener, TokenKind kind) {
   int i = lx->nnest - 1;
   while (i >= 0 && lx->nest[i] != opener)
     i--;
+  if (i < 0 && lx->nnest > 0 && lx->nest[lx->nnest - 1] != '{')
+    i = lx->nnest - 1;
   if (i >= 0) {
     while (lx->nnest > i) {
       char popped = lx->nest[--lx->nnest];
@@ -529,9 +556,10 @@ static Token unexpected(Lexer *lx, Mark m) {
     int n = utf8_length(lx);
     if (n == 0) {
       advance(lx);
-      return make_error(lx, m, format("unexpected byte 0x%02X (the file is "
-                                      "not valid UTF-8)",
-                                      c));
+      return make_error(lx, m,
+                        format("unexpected byte 0x%02X (the file is "
+                               "not valid UTF-8)",
+                               c));
     }
     for (int i = 0; i < n; i++)
       advance(lx);
@@ -543,28 +571,41 @@ static Token unexpected(Lexer *lx, Mark m) {
   if (c == '|')
     return make_error(lx, m, "unexpected character '|' (use '||' or 'or')");
   if (c < 0x20 || c == 0x7F)
-    return make_error(lx, m,
-                      format("unexpected control character 0x%02X", c));
+    return make_error(lx, m, format("unexpected control character 0x%02X", c));
   return make_error(lx, m, format("unexpected character '%c'", c));
 }
 
 /* The operator or punctuation starting with c (already consumed). */
 static Token punctuation(Lexer *lx, Mark m, char c) {
   switch (c) {
-  case '(': return open_bracket(lx, m, '(', TOK_LPAREN);
-  case '[': return open_bracket(lx, m, '[', TOK_LBRACKET);
-  case '{': return open_bracket(lx, m, '{', TOK_LBRACE);
-  case ')': return close_bracket(lx, m, '(', TOK_RPAREN);
-  case ']': return close_bracket(lx, m, '[', TOK_RBRACKET);
-  case '}': return close_bracket(lx, m, '{', TOK_RBRACE);
-  case ',': return make(lx, m, TOK_COMMA);
-  case '.': return make(lx, m, TOK_DOT);
-  case ':': return make(lx, m, TOK_COLON);
-  case ';': return make(lx, m, TOK_SEMICOLON);
-  case '~': return make(lx, m, TOK_TILDE);
-  case '%': return make(lx, m, TOK_PERCENT);
-  case '@': return make(lx, m, TOK_AT);
-  case '+': return make(lx, m, match(lx, '=') ? TOK_PLUSEQ : TOK_PLUS);
+  case '(':
+    return open_bracket(lx, m, '(', TOK_LPAREN);
+  case '[':
+    return open_bracket(lx, m, '[', TOK_LBRACKET);
+  case '{':
+    return open_bracket(lx, m, '{', TOK_LBRACE);
+  case ')':
+    return close_bracket(lx, m, '(', TOK_RPAREN);
+  case ']':
+    return close_bracket(lx, m, '[', TOK_RBRACKET);
+  case '}':
+    return close_bracket(lx, m, '{', TOK_RBRACE);
+  case ',':
+    return make(lx, m, TOK_COMMA);
+  case '.':
+    return make(lx, m, TOK_DOT);
+  case ':':
+    return make(lx, m, TOK_COLON);
+  case ';':
+    return make(lx, m, TOK_SEMICOLON);
+  case '~':
+    return make(lx, m, TOK_TILDE);
+  case '%':
+    return make(lx, m, TOK_PERCENT);
+  case '@':
+    return make(lx, m, TOK_AT);
+  case '+':
+    return make(lx, m, match(lx, '=') ? TOK_PLUSEQ : TOK_PLUS);
   case '-':
     if (match(lx, '>'))
       return make(lx, m, TOK_ARROW);
@@ -577,10 +618,14 @@ static Token punctuation(Lexer *lx, Mark m, char c) {
     if (match(lx, '/'))
       return make(lx, m, TOK_SLASHSLASH);
     return make(lx, m, match(lx, '=') ? TOK_SLASHEQ : TOK_SLASH);
-  case '=': return make(lx, m, match(lx, '=') ? TOK_EQEQ : TOK_EQ);
-  case '!': return make(lx, m, match(lx, '=') ? TOK_BANGEQ : TOK_BANG);
-  case '<': return make(lx, m, match(lx, '=') ? TOK_LE : TOK_LT);
-  case '>': return make(lx, m, match(lx, '=') ? TOK_GE : TOK_GT);
+  case '=':
+    return make(lx, m, match(lx, '=') ? TOK_EQEQ : TOK_EQ);
+  case '!':
+    return make(lx, m, match(lx, '=') ? TOK_BANGEQ : TOK_BANG);
+  case '<':
+    return make(lx, m, match(lx, '=') ? TOK_LE : TOK_LT);
+  case '>':
+    return make(lx, m, match(lx, '=') ? TOK_GE : TOK_GT);
   case '&':
     if (match(lx, '&'))
       return make(lx, m, TOK_ANDAND);

@@ -84,17 +84,18 @@ static bool library_arg(Args *a, int i, ForeignLib **out) {
     *out = open_library(a->vm, a->fn, IS_NIL(v) ? NULL : AS_CSTRING(v));
     return *out != NULL;
   }
-  return args_error(a, i, "must be a library from ffi_open(), got %s",
+  return args_error(a, i, "must be a library from ffi_open(), got a %s",
                     value_type_name(v));
 }
 
-/* One type name, with a suggestion when it is misspelt. */
-static bool parse_type(Args *a, int i, const char *what, Value v,
+/* One type name, with a suggestion when it is misspelt. item is "" for
+ * the return type, or "item 2 " for an entry of the argument list. */
+static bool parse_type(Args *a, int i, const char *item, Value v,
                        ForeignType *out) {
   if (!IS_STRING(v))
-    return args_error(a, i, "%s must be a C type name such as \"double\", "
-                            "got %s",
-                      what, value_type_name(v));
+    return args_error(a, i, "%smust be a C type name such as \"double\", "
+                            "got a %s",
+                      item, value_type_name(v));
   if (foreign_type_parse(AS_CSTRING(v), out))
     return true;
   const char *const *known = foreign_type_names();
@@ -102,14 +103,15 @@ static bool parse_type(Args *a, int i, const char *what, Value v,
   while (known[nknown])
     nknown++;
   const char *near = report_suggest(AS_CSTRING(v), known, nknown);
+  if (near)
+    return args_error(a, i, "%sis an unknown C type '%s' (did you mean "
+                            "'%s'?)",
+                      item, AS_CSTRING(v), near);
   StrBuf list;
   strbuf_init(&list);
   for (size_t k = 0; k < nknown; k++)
     strbuf_printf(&list, "%s%s", k ? ", " : "", known[k]);
-  if (near)
-    return args_error(a, i, "%s: unknown C type '%s' (did you mean '%s'?)",
-                      what, AS_CSTRING(v), near);
-  return args_error(a, i, "%s: unknown C type '%s' (known: %s)", what,
+  return args_error(a, i, "%sis an unknown C type '%s' (known: %s)", item,
                     AS_CSTRING(v), list.data);
 }
 
@@ -122,20 +124,20 @@ static bool arg_types(Args *a, int i, ForeignType *types, int *n) {
     return true;
   if (IS_STRING(v)) {
     *n = 1;
-    return parse_type(a, i, "type", v, &types[0]);
+    return parse_type(a, i, "", v, &types[0]);
   }
   if (!IS_LIST(v))
     return args_error(a, i, "must be a list of C type names such as "
-                            "[\"double\", \"int\"], got %s",
+                            "[\"double\", \"int\"], got a %s",
                       value_type_name(v));
   ObjList *list = AS_LIST(v);
   if (list->len > FOREIGN_MAX_ARGS)
     return args_error(a, i, "has %zu types; at most %d are supported",
                       list->len, FOREIGN_MAX_ARGS);
   for (size_t k = 0; k < list->len; k++) {
-    char what[32];
-    snprintf(what, sizeof what, "item %zu", k);
-    if (!parse_type(a, i, what, list->items[k], &types[k]))
+    char item[32];
+    snprintf(item, sizeof item, "item %zu ", k);
+    if (!parse_type(a, i, item, list->items[k], &types[k]))
       return false;
   }
   *n = (int)list->len;
@@ -158,13 +160,13 @@ static bool call_foreign(VM *vm, const CallArgs *call, Value *result) {
 static bool b_ffi_fn(VM *vm, const CallArgs *call, Value *result) {
   static const char *const names[] = {"lib", "name", "ret", "args", NULL};
   Args a;
-  ForeignLib *lib;
+  ForeignLib *lib = NULL;
   ObjString *name;
   ForeignType ret;
   ForeignType types[FOREIGN_MAX_ARGS];
   int ntypes;
   if (!args_bind(&a, vm, call, "ffi_fn", names, 3) ||
-      !args_string(&a, 1, &name) || !parse_type(&a, 2, "type", a.v[2], &ret) ||
+      !args_string(&a, 1, &name) || !parse_type(&a, 2, "", a.v[2], &ret) ||
       !arg_types(&a, 3, types, &ntypes) || !library_arg(&a, 0, &lib))
     return false;
   char err[FOREIGN_ERR_LEN];

@@ -34,7 +34,7 @@
 /* log(sqrt(2 pi)), for the normal density. */
 #define HALF_LOG_2PI 0.91893853320467274178
 
-/* ---- special functions with GSL status mapped to nan / inf ---------------- */
+/* ---- special functions with GSL status mapped to nan / inf --------------- */
 
 static bool is_whole(double x) { return isfinite(x) && x == floor(x); }
 
@@ -131,12 +131,19 @@ static double lchoose_fn(double n, double k) {
   return lgamma_fn(n + 1.0) - lgamma_fn(k + 1.0) - lgamma_fn(n - k + 1.0);
 }
 
-/* C(n, k) under lchoose's rules; whole n gives a whole result. */
+/* C(n, k) under lchoose's rules. Whole n goes through gsl_sf_choose_e,
+ * exact while the result fits in 53 bits (exp(lchoose) is not). */
 static double choose_fn(double n, double k) {
-  double l = lchoose_fn(n, k);
-  if (isnan(l) || !is_whole(n))
-    return exp(l);
-  return round(exp(l));
+  if (is_whole(n) && is_whole(k) && k >= 0.0 && k <= n &&
+      n <= (double)UINT_MAX) {
+    gsl_sf_result r;
+    int status = gsl_sf_choose_e((unsigned)n, (unsigned)k, &r);
+    if (status == GSL_EOVRFLW)
+      return INFINITY;
+    if (status == GSL_SUCCESS)
+      return round(r.val);
+  }
+  return exp(lchoose_fn(n, k));
 }
 
 /* ---- log-space helpers (Maechler 2012) ----------------------------------- */
@@ -208,7 +215,7 @@ static bool arg_numeric(Args *a, int i, double *x, ObjTensor **t) {
   }
   if (IS_UNDEF(v))
     return args_num(a, i, x); /* reports the missing argument */
-  return args_error(a, i, "must be a number, vector or matrix, got %s",
+  return args_error(a, i, "must be a number, vector or matrix, got a %s",
                     value_type_name(v));
 }
 

@@ -113,7 +113,9 @@ typedef struct Param {
   const double *v;
 } Param;
 
-static double param_at(const Param *p, size_t i) { return p->v ? p->v[i] : p->x; }
+static double param_at(const Param *p, size_t i) {
+  return p->v ? p->v[i] : p->x;
+}
 
 /* Reads parameter i (default dflt when not required and not given) as a
  * number or a vector of length n, each element checked against kind. */
@@ -150,7 +152,7 @@ static bool param_read(Args *a, int i, size_t n, ParamKind kind, bool required,
   return true;
 }
 
-/* ---- scalar generators, described by a table ------------------------------ */
+/* ---- scalar generators, described by a table ----------------------------- */
 
 typedef struct RandomSpec {
   const char *fn;
@@ -487,22 +489,35 @@ static bool b_shuffle(VM *vm, const CallArgs *call, Value *result) {
       list_push(out, in->items[i]);
     if (!call_rng(&a, 1, &rng, &owned))
       return false;
-    gsl_ran_shuffle(rng_gsl(rng), out->items, out->len, sizeof(Value));
+    if (out->len > 1) /* GSL's loop runs from n - 1: n = 0 wraps */
+      gsl_ran_shuffle(rng_gsl(rng), out->items, out->len, sizeof(Value));
     release_rng(rng, owned);
     *result = OBJ_VAL(out);
     return true;
   }
-  ObjTensor *t = IS_TENSOR(x) ? AS_TENSOR(x) : builtin_to_vector(x);
+  ObjTensor *t;
+  if (IS_NUM(x)) {
+    /* A count m is 0, 1, ..., m - 1, as numpy's permutation(m). */
+    size_t m;
+    if (!args_count(&a, 0, &m))
+      return false;
+    t = tensor_vector(m);
+    for (size_t i = 0; i < m; i++)
+      t->data[i] = (double)i;
+  } else {
+    t = IS_TENSOR(x) ? AS_TENSOR(x) : builtin_to_vector(x);
+  }
   if (!t)
-    return args_error(&a, 0, "must be a vector, matrix or list, got %s",
-                      value_type_name(x));
+    return args_error(&a, 0, "must be a vector, matrix, list or count, got "
+                      "a %s", value_type_name(x));
   if (!call_rng(&a, 1, &rng, &owned))
     return false;
   /* A matrix is a list of rows (numpy's shuffle): rows move whole. */
   ObjTensor *out = tensor_copy(t);
   const size_t rows = t->ndim == 2 ? t->shape[0] : t->len;
   const size_t width = t->ndim == 2 ? t->shape[1] : 1;
-  gsl_ran_shuffle(rng_gsl(rng), out->data, rows, width * sizeof(double));
+  if (rows > 1)
+    gsl_ran_shuffle(rng_gsl(rng), out->data, rows, width * sizeof(double));
   release_rng(rng, owned);
   *result = OBJ_VAL(out);
   return true;
@@ -535,8 +550,8 @@ static bool population_read(Args *a, int i, ObjList **items,
   if (!*nums)
     *nums = IS_TENSOR(x) ? AS_TENSOR(x) : builtin_to_vector(x);
   if (!*nums)
-    return args_error(a, i, "must be a vector, list, range or count, got %s",
-                      value_type_name(x));
+    return args_error(a, i, "must be a vector, list, range or count, got "
+                      "a %s", value_type_name(x));
   return true;
 }
 
@@ -689,7 +704,8 @@ static const BuiltinDef random_defs[] = {
      "rmvnormal(n, mu, cov, seed=nil): n x k matrix, each row from "
      "MvNormal(mu, cov)"},
     {"shuffle", b_shuffle,
-     "shuffle(x, seed=nil): a randomly permuted copy of x (a matrix's rows)"},
+     "shuffle(x, seed=nil): a randomly permuted copy of x (a matrix's rows; "
+     "a count m: 0..m-1)"},
     {"choice", b_choice,
      "choice(x, size=nil, replace=true, p=nil, seed=nil): random items of x "
      "(a count m means 0..m-1)"},

@@ -9,11 +9,17 @@
 
 #define GC_THREADS
 #include <gc.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
 
+/* One marker thread unless the user asks for more (GC_MARKERS): ppl's heap
+ * is small (bulk numbers are atomic and never scanned), and starting
+ * parallel markers costs a few milliseconds of every startup. */
 void mem_init(void) {
+  if (!getenv("GC_MARKERS"))
+    GC_set_markers_count(1);
   GC_INIT();
   GC_allow_register_threads();
 }
@@ -37,6 +43,21 @@ void *mem_realloc(void *ptr, size_t size) {
   if (!p)
     PANIC("out of memory");
   return p;
+}
+
+void *mem_alloc_roots(size_t size) {
+  char *p = calloc(1, size);
+  if (!p)
+    PANIC("out of memory");
+  GC_add_roots(p, p + size);
+  return p;
+}
+
+void mem_free_roots(void *ptr, size_t size) {
+  if (!ptr)
+    return;
+  GC_remove_roots(ptr, (char *)ptr + size);
+  free(ptr);
 }
 
 char *mem_strdup(const char *s) {

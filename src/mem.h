@@ -25,6 +25,13 @@ void *mem_alloc_atomic(size_t size);
 /* Resizes a block from either allocator; new tail bytes are unspecified. */
 void *mem_realloc(void *ptr, size_t size);
 
+/* Zeroed memory outside the collected heap whose words the collector scans
+ * as roots: for the VM's value stack, which is large but mostly untouched
+ * (calloc'd pages stay unmapped until used, so startup does not pay for
+ * zeroing megabytes). Release with mem_free_roots. */
+void *mem_alloc_roots(size_t size);
+void mem_free_roots(void *ptr, size_t size);
+
 /* GC copy of a C string (atomic). */
 char *mem_strdup(const char *s);
 

@@ -278,8 +278,7 @@ static bool enter(Parser *p) {
   if (++p->depth <= PARSE_MAX_DEPTH)
     return true;
   error_at(p, p->cur.line, p->cur.col,
-           "this is nested too deeply (more than %d levels)",
-           PARSE_MAX_DEPTH);
+           "this is nested too deeply (more than %d levels)", PARSE_MAX_DEPTH);
   p->stop = true;
   return false;
 }
@@ -382,8 +381,8 @@ static Ast *unary(Parser *p) {
   advance(p);
   Ast *node = node_at(AST_UNARY, &op);
   node->op = op.kind;
-  Prec operand = op.kind == TOK_MINUS || op.kind == TOK_PLUS ? PREC_UNARY
-                                                             : PREC_NOT;
+  Prec operand =
+      op.kind == TOK_MINUS || op.kind == TOK_PLUS ? PREC_UNARY : PREC_NOT;
   node->a = parse_precedence(p, operand);
   return node;
 }
@@ -418,8 +417,9 @@ static const char *record_key(Parser *p) {
     advance(p);
     return key;
   }
-  error_at_cur(p, "expected a field name or a quoted key in the record, "
-                  "found %s",
+  error_at_cur(p,
+               "expected a field name or a quoted key in the record, "
+               "found %s",
                describe(&p->cur));
   return NULL;
 }
@@ -486,8 +486,9 @@ static Ast *function(Parser *p) {
     advance(p);
   }
   if (!match(p, TOK_LPAREN)) {
-    error_missing(p, "expected '(' to start the parameters of the function, "
-                     "found %s",
+    error_missing(p,
+                  "expected '(' to start the parameters of the function, "
+                  "found %s",
                   describe(&p->cur));
     node->a = node_at(AST_BLOCK, &p->cur);
     return node;
@@ -535,7 +536,7 @@ static Ast *binary(Parser *p, Ast *left) {
   advance(p);
   skip_newlines(p);
   Ast *right = parse_precedence(p, prec == PREC_POWER ? PREC_UNARY : prec + 1);
-  AstKind kind = prec == PREC_OR ? AST_OR
+  AstKind kind = prec == PREC_OR    ? AST_OR
                  : prec == PREC_AND ? AST_AND
                                     : AST_BINARY;
   Ast *node = node_at(kind, &op);
@@ -696,8 +697,11 @@ static Ast *expression(Parser *p) { return parse_precedence(p, PREC_OR); }
 
 static void statements(Parser *p, AstList *list, bool in_block);
 
-/* block -> '{' statement* '}' ; context completes "expected '{' ..." */
+/* block -> NEWLINE? '{' statement* '}'
+ * context completes the message "expected '{' ..." */
 static Ast *block(Parser *p, const char *context) {
+  if (check(p, TOK_NEWLINE) && peek(p).kind == TOK_LBRACE)
+    advance(p); /* a brace on its own line */
   Token open = p->cur;
   Ast *node = node_at(AST_BLOCK, &open);
   if (!check(p, TOK_LBRACE)) {
@@ -705,8 +709,8 @@ static Ast *block(Parser *p, const char *context) {
                        : check(p, TOK_COLON) ? " (blocks are written in "
                                                "braces, not with ':')"
                                              : "";
-    error_missing(p, "expected '{' %s, found %s%s", context,
-                  describe(&p->cur), hint);
+    error_missing(p, "expected '{' %s, found %s%s", context, describe(&p->cur),
+                  hint);
     return node;
   }
   if (!enter(p))
@@ -780,8 +784,7 @@ static void params(Parser *p, Ast *node) {
   skip_newlines(p);
   while (!check(p, TOK_RPAREN) && !check(p, TOK_EOF)) {
     if (!check(p, TOK_IDENT)) {
-      error_at_cur(p, "expected a parameter name, found %s",
-                   describe(&p->cur));
+      error_at_cur(p, "expected a parameter name, found %s", describe(&p->cur));
       break;
     }
     Token name_tok = p->cur;
@@ -799,8 +802,8 @@ static void params(Parser *p, Ast *node) {
                name, last_default);
     }
     if (!nameset_add(&seen, name))
-      error_at(p, name_tok.line, name_tok.col,
-               "parameter '%s' appears twice", name);
+      error_at(p, name_tok.line, name_tok.col, "parameter '%s' appears twice",
+               name);
     ast_push_name(node, name);
     ast_list_push(&node->list2, def);
     skip_newlines(p);
@@ -847,8 +850,9 @@ static Ast *import_stmt(Parser *p) {
   } else if (check(p, TOK_IDENT)) {
     node->str = token_text(&p->cur);
   } else {
-    error_missing(p, "expected a module name or a quoted path after "
-                     "'import', found %s",
+    error_missing(p,
+                  "expected a module name or a quoted path after "
+                  "'import', found %s",
                   describe(&p->cur));
     return NULL;
   }
@@ -1053,22 +1057,21 @@ Ast *parse_program(const Source *src, FILE *err, int *nerrors) {
 /* ---- REPL support ---- */
 
 /* Tokens after which a line cannot end a statement. */
-static bool wants_more(TokenKind k) {
-  switch (k) {
-  case TOK_PLUS: case TOK_MINUS: case TOK_STAR: case TOK_SLASH:
-  case TOK_SLASHSLASH: case TOK_PERCENT: case TOK_STARSTAR: case TOK_AT:
-  case TOK_EQEQ: case TOK_BANGEQ: case TOK_LT: case TOK_LE: case TOK_GT:
-  case TOK_GE: case TOK_ANDAND: case TOK_OROR: case TOK_AND: case TOK_OR:
-  case TOK_NOT: case TOK_BANG: case TOK_COMMA: case TOK_DOT: case TOK_EQ:
-  case TOK_PLUSEQ: case TOK_MINUSEQ: case TOK_STAREQ: case TOK_SLASHEQ:
-  case TOK_TILDE: case TOK_ARROW: case TOK_LET: case TOK_FN: case TOK_IF:
-  case TOK_ELSE: case TOK_WHILE: case TOK_FOR: case TOK_IN: case TOK_MODEL:
-  case TOK_IMPORT:
-    return true;
-  default:
-    return false;
-  }
-}
+static const bool wants_more[] = {
+    [TOK_PLUS] = true,     [TOK_MINUS] = true,      [TOK_STAR] = true,
+    [TOK_SLASH] = true,    [TOK_SLASHSLASH] = true, [TOK_PERCENT] = true,
+    [TOK_STARSTAR] = true, [TOK_AT] = true,         [TOK_EQEQ] = true,
+    [TOK_BANGEQ] = true,   [TOK_LT] = true,         [TOK_LE] = true,
+    [TOK_GT] = true,       [TOK_GE] = true,         [TOK_ANDAND] = true,
+    [TOK_OROR] = true,     [TOK_AND] = true,        [TOK_OR] = true,
+    [TOK_NOT] = true,      [TOK_BANG] = true,       [TOK_COMMA] = true,
+    [TOK_DOT] = true,      [TOK_EQ] = true,         [TOK_PLUSEQ] = true,
+    [TOK_MINUSEQ] = true,  [TOK_STAREQ] = true,     [TOK_SLASHEQ] = true,
+    [TOK_TILDE] = true,    [TOK_ARROW] = true,      [TOK_LET] = true,
+    [TOK_FN] = true,       [TOK_IF] = true,         [TOK_ELSE] = true,
+    [TOK_WHILE] = true,    [TOK_FOR] = true,        [TOK_IN] = true,
+    [TOK_MODEL] = true,    [TOK_IMPORT] = true,     [TOK_ERROR] = false,
+};
 
 bool parse_incomplete(const char *text) {
   if (!text)
@@ -1086,8 +1089,7 @@ bool parse_incomplete(const char *text) {
       continue;
     if (t.kind == TOK_ERROR && strcmp(t.error, "unterminated string") == 0)
       return true;
-    if (t.kind == TOK_LPAREN || t.kind == TOK_LBRACKET ||
-        t.kind == TOK_LBRACE)
+    if (t.kind == TOK_LPAREN || t.kind == TOK_LBRACKET || t.kind == TOK_LBRACE)
       open++;
     else if (t.kind == TOK_RPAREN || t.kind == TOK_RBRACKET ||
              t.kind == TOK_RBRACE)
@@ -1096,5 +1098,5 @@ bool parse_incomplete(const char *text) {
       return false; /* a stray closer: a syntax error, not more input */
     last = t.kind;
   }
-  return open > 0 || wants_more(last);
+  return open > 0 || wants_more[last];
 }

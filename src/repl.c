@@ -4,7 +4,8 @@
  * Entries. Lines accumulate until parse_incomplete() says the text is
  * finished; the whole entry is then one Source "<repl:N>", one run of
  * vm_interpret with echo, and one history entry. A line starting with ':'
- * at the start of an entry is a command (:help, :load, :vars, :quit).
+ * at the start of an entry is a command (:help, :load, :vars, :dis,
+ * :quit).
  *
  * Reading. On a terminal we use readline's callback interface
  * (rl_callback_read_char under pselect) instead of readline(): Ctrl-C must
@@ -47,6 +48,7 @@
 #include <readline/readline.h>
 #include <readline/tilde.h>
 
+#include "disasm.h"
 #include "lex.h"
 #include "mem.h"
 #include "object.h"
@@ -113,12 +115,16 @@ static void on_sigint(int sig) {
   if (!vm)
     return;
   vm_interrupt(vm);
+  /* The terminal echoed ^C; put the VM's "interrupted" on a line of its
+   * own. */
+  ssize_t w = write(STDERR_FILENO, "\n", 1);
+  PPL_UNUSED(w);
   sigint_count = sigint_count + 1;
   if (sigint_count >= FORCE_QUIT_SIGINTS) {
     static const char msg[] =
         "\nppl: the computation does not stop; a third Ctrl-C ends ppl\n";
-    ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
-    PPL_UNUSED(n);
+    w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    PPL_UNUSED(w);
     signal(SIGINT, SIG_DFL);
     raise(SIGINT);
   }
@@ -211,9 +217,10 @@ static void history_open(Repl *r) {
   }
   close(fd);
   read_history(path.data);
-  /* The file holds more lines than entries (timestamps, multi-line
-   * entries); history_truncate_file counts lines, so trim to a line count
-   * that keeps at least HISTORY_MAX single-line entries. */
+  /* history_truncate_file counts lines other than timestamps, so a line
+   * budget of twice HISTORY_MAX keeps at least HISTORY_MAX entries of up
+   * to two lines; stifle_history caps what is loaded at HISTORY_MAX. The
+   * oldest entry kept may lose its first lines. */
   history_truncate_file(path.data, 2 * HISTORY_MAX);
   r->history_path = path.data;
 }
@@ -235,14 +242,18 @@ static void history_remember(Repl *r, const char *entry) {
 
 /* ---- showing values --------------------------------------------------- */
 
-/* The printed form of v cut to its first line and SHOW_WIDTH bytes. */
+/* The printed form of v cut to its first line and about SHOW_WIDTH bytes
+ * (at a blank, so no number is cut in two). */
 static const char *show_short(Value v) {
   StrBuf sb;
   strbuf_init(&sb);
   value_format(&sb, v, true);
   size_t n = strcspn(sb.data, "\n");
-  if (n > SHOW_WIDTH)
+  if (n > SHOW_WIDTH) {
     n = SHOW_WIDTH;
+    while (n > SHOW_WIDTH / 2 && sb.data[n] != ' ')
+      n--;
+  }
   if (n < sb.len) {
     sb.data[n] = '\0';
     sb.len = n;
@@ -263,6 +274,7 @@ typedef struct Command {
 static void cmd_help(Repl *r, const char *arg);
 static void cmd_load(Repl *r, const char *arg);
 static void cmd_vars(Repl *r, const char *arg);
+static void cmd_dis(Repl *r, const char *arg);
 static void cmd_quit(Repl *r, const char *arg);
 
 static const Command commands[] = {
@@ -271,6 +283,7 @@ static const Command commands[] = {
     {"load", ":load FILE", "run a .ppl file here; its globals stay defined",
      cmd_load},
     {"vars", ":vars", "the globals defined in this session", cmd_vars},
+    {"dis", ":dis NAME", "the bytecode of the function NAME", cmd_dis},
     {"quit", ":quit, :q", "leave (Ctrl-D on an empty line too)", cmd_quit},
     {"q", NULL, NULL, cmd_quit},
     {NULL, NULL, NULL, NULL},
@@ -458,13 +471,33 @@ static void cmd_vars(Repl *r, const char *arg) {
     fputs("(no globals defined yet)\n", vm_out(r->vm));
 }
 
+static void cmd_dis(Repl *r, const char *arg) {
+  Value v;
+  if (!*arg) {
+    fputs("usage: :dis NAME (a function defined in ppl)\n", vm_err(r->vm));
+    return;
+  }
+  if (!vm_get_global(r->vm, arg, &v) || IS_UNDEF(v)) {
+    help_unknown(r, arg);
+    return;
+  }
+  if (!IS_CLOSURE(v)) {
+    fprintf(vm_err(r->vm), "'%s' is a %s, not a function written in ppl\n",
+            arg, IS_NATIVE(v) ? "builtin written in C" : value_type_name(v));
+    return;
+  }
+  disasm_function(vm_out(r->vm), AS_CLOSURE(v)->function);
+}
+
 static void cmd_quit(Repl *r, const char *arg) {
   PPL_UNUSED(arg);
   r->quit = true;
 }
 
-/* Runs ":name arg" (text is what follows the colon). */
-static void run_command(Repl *r, const char *text) {
+/* Runs a command line ":name arg", remembering it in the history unless
+ * it is :quit (which Up would otherwise offer first next time). */
+static void run_command(Repl *r, const char *line) {
+  const char *text = line + 1;
   size_t n = strcspn(text, " \t");
   const char *arg = text + n;
   arg += strspn(arg, " \t");
@@ -476,6 +509,8 @@ static void run_command(Repl *r, const char *text) {
   size_t k = 0;
   for (const Command *c = commands; c->name; c++) {
     if (strlen(c->name) == n && strncmp(c->name, text, n) == 0) {
+      if (c->run != cmd_quit)
+        history_remember(r, line);
       c->run(r, args);
       return;
     }
@@ -484,6 +519,7 @@ static void run_command(Repl *r, const char *text) {
   char *name = mem_strdup(text);
   name[n] = '\0';
   const char *near = report_suggest(name, names, k);
+  history_remember(r, line);
   fprintf(vm_err(r->vm), "unknown command ':%s'", name);
   if (near)
     fprintf(vm_err(r->vm), " (did you mean ':%s'?)", near);
@@ -517,8 +553,8 @@ static void feed_line(Repl *r, const char *line) {
     if (*p == '\0')
       return;
     if (*p == ':') {
-      history_remember(r, p);
-      run_command(r, p + 1);
+      run_command(r, p);
+      fflush(vm_out(r->vm));
       return;
     }
   }

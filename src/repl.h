@@ -13,9 +13,9 @@ typedef struct VM VM;
  * On a terminal: GNU readline editing with the prompts "ppl> " and "...> "
  * (an entry continues while parse_incomplete says it is unfinished),
  * history in ~/.ppl_history, Tab completion of keywords, globals and
- * commands, the commands :help, :help NAME, :load FILE, :vars and :quit,
- * and Ctrl-C abandoning the line being typed or interrupting a running
- * computation. Installs a SIGINT handler for its duration.
+ * commands, the commands :help [NAME], :load FILE, :vars, :dis NAME and
+ * :quit, and Ctrl-C abandoning the line being typed or interrupting a
+ * running computation. Installs a SIGINT handler for its duration.
  *
  * Without a terminal (piped input): the same entries and commands, values
  * echoed, no prompts, no history, Ctrl-C left alone.

@@ -77,25 +77,49 @@ static int digits(int n) {
 
 static bool is_continuation_byte(unsigned char c) { return (c & 0xC0) == 0x80; }
 
+/* Output is gathered in a small buffer: stderr is unbuffered, and a long
+ * line must not cost one write per byte. */
+enum { REPORT_OUT_BUF = 256 };
+
+typedef struct OutBuf {
+  FILE *out;
+  size_t n;
+  char data[REPORT_OUT_BUF];
+} OutBuf;
+
+static void outbuf_flush(OutBuf *b) {
+  if (b->n > 0)
+    fwrite(b->data, 1, b->n, b->out);
+  b->n = 0;
+}
+
+static void outbuf_putc(OutBuf *b, char c) {
+  if (b->n == sizeof b->data)
+    outbuf_flush(b);
+  b->data[b->n++] = c;
+}
+
 /* Prints the excerpt line with tabs expanded and control bytes as spaces. */
 static void print_excerpt(FILE *out, const char *line, size_t len) {
+  OutBuf b = {.out = out};
   int vcol = 0;
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)line[i];
     if (c == '\t') {
       do {
-        fputc(' ', out);
+        outbuf_putc(&b, ' ');
         vcol++;
       } while (vcol % REPORT_TAB_WIDTH != 0);
     } else if (c < 0x20 || c == 0x7F) {
-      fputc(' ', out);
+      outbuf_putc(&b, ' ');
       vcol++;
     } else {
-      fputc(c, out);
+      outbuf_putc(&b, (char)c);
       if (!is_continuation_byte(c))
         vcol++;
     }
   }
+  outbuf_flush(&b);
 }
 
 /* The display column (0-based) of byte offset `upto` in the line; bytes past

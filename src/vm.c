@@ -973,9 +973,9 @@ static void add_default_import_paths(VM *vm) {
 
 VM *vm_new(FILE *err) {
   VM *vm = mem_alloc(sizeof(VM));
-  vm->stack = mem_alloc(STACK_MAX * sizeof(Value));
+  vm->stack = mem_alloc_roots(STACK_MAX * sizeof(Value));
   vm->sp = vm->stack;
-  vm->frames = mem_alloc(FRAMES_MAX * sizeof(CallFrame));
+  vm->frames = mem_alloc_roots(FRAMES_MAX * sizeof(CallFrame));
   vm->err = err;
   vm->out = stdout;
   table_init(&vm->global_index);
@@ -993,4 +993,8 @@ void vm_free(VM *vm) {
     return;
   rng_free(vm->rng);
   vm->rng = NULL;
+  mem_free_roots(vm->stack, STACK_MAX * sizeof(Value));
+  mem_free_roots(vm->frames, FRAMES_MAX * sizeof(CallFrame));
+  vm->stack = NULL;
+  vm->frames = NULL;
 }
