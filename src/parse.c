@@ -985,8 +985,13 @@ static Ast *statement(Parser *p) {
 }
 
 /* A statement ends at a newline or ';' (consumed), or before '}' or the end
- * of input. */
-static void end_statement(Parser *p) {
+ * of input. A statement that ends with its own block (if, while, for, fn,
+ * model) needs no separator: `if n < 2 { return n } return f(n)`. */
+static void end_statement(Parser *p, const Ast *s) {
+  if (s && (s->kind == AST_IF || s->kind == AST_WHILE || s->kind == AST_FOR ||
+            s->kind == AST_FN_DECL || s->kind == AST_MODEL ||
+            s->kind == AST_BLOCK))
+    return;
   if (match(p, TOK_NEWLINE) || match(p, TOK_SEMICOLON))
     return;
   if (check(p, TOK_RBRACE) || check(p, TOK_EOF))
@@ -1034,7 +1039,7 @@ static void statements(Parser *p, AstList *list, bool in_block) {
     if (s)
       ast_list_push(list, s);
     if (!p->panic)
-      end_statement(p);
+      end_statement(p, s);
     if (p->panic)
       synchronize(p, level);
   }
