@@ -224,7 +224,9 @@ const char *report_suggest(const char *name, const char *const *known,
   if (!name || !known)
     return NULL;
   size_t n = strlen(name);
-  if (n == 0 || n > REPORT_SUGGEST_MAX_LEN)
+  /* A one-letter name is one edit from every other one-letter name: any
+   * suggestion would be noise. */
+  if (n <= 1 || n > REPORT_SUGGEST_MAX_LEN)
     return NULL;
   int limit = n <= 3 ? 1 : 2;
   const char *best = NULL;

@@ -28,7 +28,7 @@ void report_vat(FILE *out, ReportLevel level, const Source *src, int line,
                 int col, const char *fmt, va_list ap);
 
 /* The known name closest to `name` by edit distance (at most 2 edits, or 1
- * for names of up to 3 characters), or NULL. For "did you mean 'sigma'?". */
+ * for names of 2 or 3 characters; never for one-letter names), or NULL. For "did you mean 'sigma'?". */
 const char *report_suggest(const char *name, const char *const *known,
                            size_t nknown);
 
