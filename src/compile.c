@@ -70,6 +70,10 @@ typedef struct Compiler {
   const char **unit_names; /* globals this unit defines at its top level */
   int nunit_names;
   bool check_names; /* false when the unit imports (names arrive at run time) */
+  bool script_locals; /* COMPILE_SCRIPT: top-level lets may be locals */
+  const char **captured; /* names used inside the unit's functions */
+  int ncaptured;
+  int cap_captured;
 } Compiler;
 
 static void compile_stmt(Compiler *c, const Ast *node);
@@ -336,6 +340,29 @@ static void emit_set_name(Compiler *c, const Ast *at, const char *name) {
   }
 }
 
+static bool is_captured(const Compiler *c, const char *name) {
+  for (int i = 0; i < c->ncaptured; i++)
+    if (strcmp(c->captured[i], name) == 0)
+      return true;
+  return false;
+}
+
+/* A top-level `let` of a script becomes (or reassigns) a local of the
+ * script's frame when no function of the unit mentions the name. */
+static bool define_script_local(Compiler *c, const Ast *at, const char *name) {
+  FnState *fs = c->fs;
+  if (!c->script_locals || is_captured(c, name) ||
+      fs->nlocals >= MAX_LOCALS / 2)
+    return false;
+  int existing = resolve_local(fs, name);
+  if (existing >= 0 && fs->locals[existing].depth == 0) {
+    emit2(c, at, OP_SET_LOCAL, (uint8_t)existing); /* `let x` again */
+    return true;
+  }
+  add_local(c, at, name);
+  return true;
+}
+
 /* Binds the value on top of the stack to a new name: a global at the top
  * level of a unit, else a local in the current block. */
 static void define_name(Compiler *c, const Ast *at, const char *name) {
@@ -523,6 +550,45 @@ static void compile_if_expr(Compiler *c, const Ast *node) {
   patch_jump(c, node, to_end);
 }
 
+/* The slot of a name that is a local of the function being compiled, or -1
+ * (upvalues and globals are not eligible for the fused opcodes). */
+static int local_slot(Compiler *c, const Ast *node) {
+  if (node->kind != AST_NAME)
+    return -1;
+  int i = resolve_local(c->fs, node->str);
+  return i >= 0 && c->fs->locals[i].depth >= 0 ? i : -1;
+}
+
+/* local op local and local op number, for + - *: one instruction instead
+ * of three. Returns false when the operands do not have that shape. */
+static bool compile_fused_binary(Compiler *c, const Ast *node) {
+  static const struct {
+    TokenKind tok;
+    OpCode ll, lk;
+  } fused[] = {{TOK_PLUS, OP_ADD_LL, OP_ADD_LK},
+               {TOK_MINUS, OP_SUB_LL, OP_SUB_LK},
+               {TOK_STAR, OP_MUL_LL, OP_MUL_LK}};
+  int f = 0;
+  while (f < 3 && fused[f].tok != node->op)
+    f++;
+  if (f == 3)
+    return false;
+  int a = local_slot(c, node->a);
+  if (a < 0)
+    return false;
+  int b = local_slot(c, node->b);
+  if (b >= 0) {
+    emit2(c, node, fused[f].ll, (uint8_t)a);
+    emit(c, node, (uint8_t)b);
+    return true;
+  }
+  if (node->b->kind != AST_NUMBER)
+    return false;
+  emit2(c, node, fused[f].lk, (uint8_t)a);
+  emit_u16(c, node, make_constant(c, node, NUM_VAL(node->b->num)));
+  return true;
+}
+
 static void compile_unary(Compiler *c, const Ast *node) {
   compile_expr(c, node->a);
   switch (node->op) {
@@ -550,6 +616,8 @@ static void compile_expr(Compiler *c, const Ast *node) {
     compile_unary(c, node);
     break;
   case AST_BINARY:
+    if (compile_fused_binary(c, node))
+      break;
     compile_expr(c, node->a);
     compile_expr(c, node->b);
     emit(c, node, binary_opcode(node->op));
@@ -710,10 +778,28 @@ static void loop_end(Compiler *c, const Ast *at, Loop *loop) {
   c->fs->loop = loop->enclosing;
 }
 
-/* `while a < b` is common enough in hot loops to get a fused opcode. */
+/* `while a < b` is common enough in hot loops to get fused opcodes: with
+ * a local on the left and a local or number on the right, one instruction
+ * compares and jumps. */
 static void compile_condition_jump(Compiler *c, const Ast *cond, int *exit) {
   if (cond->kind == AST_COMPARE && cond->list.count == 2 &&
       cond->ops[0] == TOK_LT) {
+    const Ast *lhs = cond->list.items[0], *rhs = cond->list.items[1];
+    int a = local_slot(c, lhs), b = local_slot(c, rhs);
+    if (a >= 0 && b >= 0) {
+      emit2(c, cond, OP_LT_LL_JUMP, (uint8_t)a);
+      emit(c, cond, (uint8_t)b);
+      *exit = chunk(c)->count;
+      emit_u16(c, cond, 0xffff);
+      return;
+    }
+    if (a >= 0 && rhs->kind == AST_NUMBER) {
+      emit2(c, cond, OP_LT_LK_JUMP, (uint8_t)a);
+      emit_u16(c, cond, make_constant(c, cond, NUM_VAL(rhs->num)));
+      *exit = chunk(c)->count;
+      emit_u16(c, cond, 0xffff);
+      return;
+    }
     compile_expr(c, cond->list.items[0]);
     compile_expr(c, cond->list.items[1]);
     *exit = emit_jump(c, cond, OP_LT_JUMP_IF_FALSE);
@@ -788,7 +874,8 @@ static void compile_let(Compiler *c, const Ast *node) {
       compile_expr(c, node->a);
     else
       emit(c, node, OP_NIL);
-    define_name(c, node, node->str);
+    if (!define_script_local(c, node, node->str))
+      define_name(c, node, node->str);
     return;
   }
   /* The new local is not visible in its own initialiser: `let x = x + 1`
@@ -847,11 +934,58 @@ static void compile_compound_saved(Compiler *c, const Ast *node) {
   end_scope(c, node);
 }
 
+/* x = a op b and x op= b with x, a locals and b a local or a number, for
+ * + - *: one instruction that computes and stores. */
+static bool compile_fused_assign(Compiler *c, const Ast *node) {
+  static const struct {
+    TokenKind tok, compound;
+    OpCode ll, lk;
+  } fused[] = {{TOK_PLUS, TOK_PLUSEQ, OP_SET_ADD_LL, OP_SET_ADD_LK},
+               {TOK_MINUS, TOK_MINUSEQ, OP_SET_SUB_LL, OP_SET_SUB_LK},
+               {TOK_STAR, TOK_STAREQ, OP_SET_MUL_LL, OP_SET_MUL_LK}};
+  int d = local_slot(c, node->a);
+  if (d < 0)
+    return false;
+  int a;
+  const Ast *rhs;
+  TokenKind op;
+  if (node->op == TOK_EQ) {
+    if (node->b->kind != AST_BINARY)
+      return false;
+    a = local_slot(c, node->b->a);
+    rhs = node->b->b;
+    op = node->b->op;
+  } else {
+    a = d;
+    rhs = node->b;
+    op = node->op;
+  }
+  int f = 0;
+  while (f < 3 && fused[f].tok != op && fused[f].compound != op)
+    f++;
+  if (f == 3 || a < 0)
+    return false;
+  int b = local_slot(c, rhs);
+  if (b >= 0) {
+    emit2(c, node, fused[f].ll, (uint8_t)d);
+    emit2(c, node, (uint8_t)a, (uint8_t)b);
+    return true;
+  }
+  if (rhs->kind != AST_NUMBER)
+    return false;
+  emit2(c, node, fused[f].lk, (uint8_t)d);
+  emit(c, node, (uint8_t)a);
+  emit_u16(c, node, make_constant(c, node, NUM_VAL(rhs->num)));
+  return true;
+}
+
 static void compile_assign(Compiler *c, const Ast *node) {
   const Ast *t = node->a;
   bool compound = node->op != TOK_EQ;
   switch (t->kind) {
   case AST_NAME:
+    if (compile_fused_assign(c, node))
+      return;
     if (compound) {
       emit_get_name(c, t, t->str);
       compile_expr(c, node->b);
@@ -1054,6 +1188,37 @@ static void push_unit_name(Compiler *c, const char *name, int *cap) {
   c->unit_names[c->nunit_names++] = name;
 }
 
+static void push_captured(Compiler *c, const char *name) {
+  if (is_captured(c, name))
+    return;
+  if (c->ncaptured == c->cap_captured) {
+    c->cap_captured = c->cap_captured ? c->cap_captured * 2 : 16;
+    const char **n = mem_alloc((size_t)c->cap_captured * sizeof *n);
+    if (c->ncaptured)
+      memcpy(n, c->captured, (size_t)c->ncaptured * sizeof *n);
+    c->captured = n;
+  }
+  c->captured[c->ncaptured++] = name;
+}
+
+/* Records every name mentioned inside a function or model body of the
+ * unit: those top-level variables must stay globals. */
+static void collect_captured(Compiler *c, const Ast *node, bool inside) {
+  if (!node)
+    return;
+  if (node->kind == AST_FUNC || node->kind == AST_MODEL)
+    inside = true;
+  if (inside && node->kind == AST_NAME)
+    push_captured(c, node->str);
+  collect_captured(c, node->a, inside);
+  collect_captured(c, node->b, inside);
+  collect_captured(c, node->c, inside);
+  for (int i = 0; i < node->list.count; i++)
+    collect_captured(c, node->list.items[i], inside);
+  for (int i = 0; i < node->list2.count; i++)
+    collect_captured(c, node->list2.items[i], inside);
+}
+
 /* Top-level definitions of the unit, so functions may refer to globals
  * defined further down the file. */
 static void collect_unit_names(Compiler *c, const Ast *program) {
@@ -1070,14 +1235,18 @@ static void collect_unit_names(Compiler *c, const Ast *program) {
 }
 
 ObjFunction *compile_program(VM *vm, const Ast *program, const Source *src,
-                             bool echo, FILE *err) {
+                             CompileMode mode, FILE *err) {
   Compiler c;
   memset(&c, 0, sizeof c);
   c.vm = vm;
   c.src = src;
   c.err = err;
   c.check_names = true;
+  c.script_locals = mode == COMPILE_SCRIPT;
+  bool echo = mode == COMPILE_REPL;
   collect_unit_names(&c, program);
+  if (c.script_locals)
+    collect_captured(&c, program, false);
 
   FnState fs;
   memset(&fs, 0, sizeof fs);

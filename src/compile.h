@@ -16,10 +16,19 @@
 #include "object.h"
 #include "source.h"
 
-/* Compiles a parsed unit into its top-level function. With echo, a final
- * expression statement's value becomes the function's return value (the
- * REPL prints it). Errors are reported to err; returns NULL if any. */
+/* How a unit's top level is compiled:
+ *  COMPILE_GLOBALS  top-level `let`s define globals (modules, :load);
+ *  COMPILE_REPL     as COMPILE_GLOBALS, and a final expression statement's
+ *                   value becomes the unit's value (the REPL echoes it);
+ *  COMPILE_SCRIPT   the main program: a top-level `let` that no function of
+ *                   the unit refers to is a local of the script's frame,
+ *                   so loops at the top level run at local-variable speed.
+ */
+typedef enum { COMPILE_GLOBALS, COMPILE_REPL, COMPILE_SCRIPT } CompileMode;
+
+/* Compiles a parsed unit into its top-level function. Errors are reported
+ * to err; returns NULL if any. */
 ObjFunction *compile_program(VM *vm, const Ast *program, const Source *src,
-                             bool echo, FILE *err);
+                             CompileMode mode, FILE *err);
 
 #endif

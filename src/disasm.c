@@ -10,7 +10,16 @@
 #include "source.h"
 #include "strbuf.h"
 
-typedef enum { LAYOUT_A, LAYOUT_B, LAYOUT_S } Layout;
+typedef enum {
+  LAYOUT_A,
+  LAYOUT_B,
+  LAYOUT_S,
+  LAYOUT_BB,
+  LAYOUT_BS,
+  LAYOUT_BBB,
+  LAYOUT_BBS,
+  LAYOUT_BSS
+} Layout;
 
 static const char *const op_names[] = {
 #define X(name, layout, doc) #name,
@@ -70,6 +79,37 @@ int disasm_instruction(FILE *out, const Chunk *c, int offset) {
   case LAYOUT_B:
     fprintf(out, " %d", c->code[next]);
     next += 1;
+    break;
+  case LAYOUT_BB:
+    fprintf(out, " %d %d", c->code[next], c->code[next + 1]);
+    next += 2;
+    break;
+  case LAYOUT_BS:
+    fprintf(out, " %d", c->code[next]);
+    print_constant(out, c, u16_at(c, next + 1));
+    next += 3;
+    break;
+  case LAYOUT_BBB:
+    fprintf(out, " %d %d %d", c->code[next], c->code[next + 1],
+            c->code[next + 2]);
+    next += 3;
+    break;
+  case LAYOUT_BBS:
+    if (op != OP_LT_LL_JUMP) { /* SET_*_LK: dst, local, constant */
+      fprintf(out, " %d %d", c->code[next], c->code[next + 1]);
+      print_constant(out, c, u16_at(c, next + 2));
+      next += 4;
+      break;
+    }
+    fprintf(out, " %d %d -> %04d", c->code[next], c->code[next + 1],
+            next + 4 + u16_at(c, next + 2));
+    next += 4;
+    break;
+  case LAYOUT_BSS:
+    fprintf(out, " %d -> %04d", c->code[next],
+            next + 5 + u16_at(c, next + 3));
+    print_constant(out, c, u16_at(c, next + 1));
+    next += 5;
     break;
   case LAYOUT_S: {
     int v = u16_at(c, next);

@@ -59,7 +59,7 @@ static int disassemble(VM *vm, const char *path) {
   Ast *program = parse_program(src, stderr, &nerrors);
   if (!program)
     return EXIT_COMPILE;
-  ObjFunction *fn = compile_program(vm, program, src, false, stderr);
+  ObjFunction *fn = compile_program(vm, program, src, COMPILE_SCRIPT, stderr);
   if (!fn)
     return EXIT_COMPILE;
   disasm_function(stdout, fn);
@@ -72,7 +72,7 @@ static int run_file(VM *vm, const char *path) {
     fprintf(stderr, "ppl: cannot read '%s': %s\n", path, strerror(errno));
     return EXIT_IO;
   }
-  return exit_code(vm_interpret(vm, src, false, NULL));
+  return exit_code(vm_run_script(vm, src));
 }
 
 int main(int argc, char **argv) {
@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
     const char *code = argv[i + 1];
     vm_set_args(vm, argc - i - 2, argv + i + 2);
     Source *src = source_new("<-e>", code, strlen(code));
-    status = exit_code(vm_interpret(vm, src, false, NULL));
+    status = exit_code(vm_run_script(vm, src));
   } else if (i < argc && strcmp(argv[i], "--dis") == 0) {
     if (i + 1 >= argc) {
       fprintf(stderr, "ppl: --dis needs a file\n");

@@ -8,7 +8,12 @@
 #ifndef PPL_OPCODES_H
 #define PPL_OPCODES_H
 
-/* Operand layouts: A = none, B = u8, S = u16, plus special ones below. */
+/* Operand layouts: A = none, B = u8, S = u16, BB = two u8, BS = u8 then
+ * u16, BBB = three u8, BBS = two u8 then a u16 (a jump, or for SET_*_LK a
+ * constant), BSS = u8, u16 constant, u16 jump.
+ * The _LL/_LK forms are superinstructions for the hottest loop patterns
+ * (`s = s + x`, `i = i + 1`, `while i < n`): they read locals and
+ * constants directly instead of pushing them first. */
 #define OPCODES(X)                                                            \
   X(CONST, S, "-> k: push constant k")                                       \
   X(NIL, A, "-> nil")                                                         \
@@ -54,6 +59,20 @@
   X(OR, S, "c -> c if c is true (ip += s) else ->")                          \
   X(LOOP, S, "ip -= s (checks for interruption)")                             \
   X(LT_JUMP_IF_FALSE, S, "a b -> ; if not a < b: ip += s")                   \
+  X(ADD_LL, BB, "-> locals[a] + locals[b]")                                  \
+  X(SUB_LL, BB, "-> locals[a] - locals[b]")                                  \
+  X(MUL_LL, BB, "-> locals[a] * locals[b]")                                  \
+  X(ADD_LK, BS, "-> locals[a] + constant k")                                 \
+  X(SUB_LK, BS, "-> locals[a] - constant k")                                 \
+  X(MUL_LK, BS, "-> locals[a] * constant k")                                 \
+  X(SET_ADD_LL, BBB, "locals[d] = locals[a] + locals[b]")                    \
+  X(SET_SUB_LL, BBB, "locals[d] = locals[a] - locals[b]")                    \
+  X(SET_MUL_LL, BBB, "locals[d] = locals[a] * locals[b]")                    \
+  X(SET_ADD_LK, BBS, "locals[d] = locals[a] + constant k")                   \
+  X(SET_SUB_LK, BBS, "locals[d] = locals[a] - constant k")                   \
+  X(SET_MUL_LK, BBS, "locals[d] = locals[a] * constant k")                   \
+  X(LT_LL_JUMP, BBS, "if not locals[a] < locals[b]: ip += s")                \
+  X(LT_LK_JUMP, BSS, "if not locals[a] < constant k: ip += s")               \
   X(CALL, B, "f a1..ab -> f(a1, .., ab)")                                     \
   X(CALL_KW, B, "f a.. kv.. -> f(..); b positional, then u8 keyword count " \
                 "and u16 constant: list of keyword names")                   \

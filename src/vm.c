@@ -674,6 +674,69 @@ static bool run(VM *vm, int base_frame) {
       ip += off;
     NEXT;
   }
+#define FUSED(name, OPC, expr, rhs_read)                                       \
+  CASE(name) {                                                                \
+    Value a = slots[READ_BYTE()];                                             \
+    Value b = rhs_read;                                                       \
+    if (IS_NUM(a) && IS_NUM(b)) {                                             \
+      double x = AS_NUM(a), y = AS_NUM(b);                                    \
+      PUSH(NUM_VAL(expr));                                                    \
+      NEXT;                                                                   \
+    }                                                                         \
+    Value out;                                                                \
+    TRY(vmops_binary(vm, OPC, a, b, &out));                                   \
+    PUSH(out);                                                                \
+    NEXT;                                                                     \
+  }
+  FUSED(ADD_LL, OP_ADD, x + y, slots[READ_BYTE()])
+  FUSED(SUB_LL, OP_SUB, x - y, slots[READ_BYTE()])
+  FUSED(MUL_LL, OP_MUL, x * y, slots[READ_BYTE()])
+  FUSED(ADD_LK, OP_ADD, x + y, k[READ_U16()])
+  FUSED(SUB_LK, OP_SUB, x - y, k[READ_U16()])
+  FUSED(MUL_LK, OP_MUL, x * y, k[READ_U16()])
+#undef FUSED
+#define FUSED_SET(name, OPC, expr, rhs_read)                                   \
+  CASE(name) {                                                                \
+    uint8_t d = READ_BYTE();                                                  \
+    Value a = slots[READ_BYTE()];                                             \
+    Value b = rhs_read;                                                       \
+    if (IS_NUM(a) && IS_NUM(b)) {                                             \
+      double x = AS_NUM(a), y = AS_NUM(b);                                    \
+      slots[d] = NUM_VAL(expr);                                               \
+      NEXT;                                                                   \
+    }                                                                         \
+    Value out;                                                                \
+    TRY(vmops_binary(vm, OPC, a, b, &out));                                   \
+    slots[d] = out;                                                           \
+    NEXT;                                                                     \
+  }
+  FUSED_SET(SET_ADD_LL, OP_ADD, x + y, slots[READ_BYTE()])
+  FUSED_SET(SET_SUB_LL, OP_SUB, x - y, slots[READ_BYTE()])
+  FUSED_SET(SET_MUL_LL, OP_MUL, x * y, slots[READ_BYTE()])
+  FUSED_SET(SET_ADD_LK, OP_ADD, x + y, k[READ_U16()])
+  FUSED_SET(SET_SUB_LK, OP_SUB, x - y, k[READ_U16()])
+  FUSED_SET(SET_MUL_LK, OP_MUL, x * y, k[READ_U16()])
+#undef FUSED_SET
+#define FUSED_LT_JUMP(name, rhs_read)                                         \
+  CASE(name) {                                                                \
+    Value a = slots[READ_BYTE()];                                             \
+    Value b = rhs_read;                                                       \
+    uint16_t off = READ_U16();                                                \
+    if (IS_NUM(a) && IS_NUM(b)) {                                             \
+      if (!(AS_NUM(a) < AS_NUM(b)))                                           \
+        ip += off;                                                            \
+      NEXT;                                                                   \
+    }                                                                         \
+    Value out;                                                                \
+    bool t;                                                                   \
+    TRY(vmops_binary(vm, OP_LT, a, b, &out) && truth(vm, out, &t));           \
+    if (!t)                                                                   \
+      ip += off;                                                              \
+    NEXT;                                                                     \
+  }
+  FUSED_LT_JUMP(LT_LL_JUMP, slots[READ_BYTE()])
+  FUSED_LT_JUMP(LT_LK_JUMP, k[READ_U16()])
+#undef FUSED_LT_JUMP
   CASE(CALL) {
     int argc = READ_BYTE();
     SAVE();
@@ -848,17 +911,20 @@ bool vm_call(VM *vm, Value callee, int argc, const Value *argv, Value *result) {
 
 /* ---- units, files and imports ----------------------------------------- */
 
-static ObjFunction *compile_source(VM *vm, const Source *src, bool echo) {
+static ObjFunction *compile_source(VM *vm, const Source *src,
+                                   CompileMode mode) {
   int nerrors = 0;
   Ast *program = parse_program(src, vm->err, &nerrors);
   if (!program)
     return NULL;
-  return compile_program(vm, program, src, echo, vm->err);
+  return compile_program(vm, program, src, mode, vm->err);
 }
 
-VMResult vm_interpret(VM *vm, const Source *src, bool echo, Value *result) {
+static VMResult run_unit(VM *vm, const Source *src, CompileMode mode,
+                         Value *result) {
+  bool echo = mode == COMPILE_REPL;
   clear_error(vm);
-  ObjFunction *fn = compile_source(vm, src, echo);
+  ObjFunction *fn = compile_source(vm, src, mode);
   if (!fn) {
     fflush(vm->err);
     return VM_COMPILE_ERROR;
@@ -880,6 +946,14 @@ VMResult vm_interpret(VM *vm, const Source *src, bool echo, Value *result) {
   if (result)
     *result = out;
   return VM_OK;
+}
+
+VMResult vm_interpret(VM *vm, const Source *src, bool echo, Value *result) {
+  return run_unit(vm, src, echo ? COMPILE_REPL : COMPILE_GLOBALS, result);
+}
+
+VMResult vm_run_script(VM *vm, const Source *src) {
+  return run_unit(vm, src, COMPILE_SCRIPT, NULL);
 }
 
 VMResult vm_run_file(VM *vm, const char *path) {
@@ -948,7 +1022,7 @@ static bool import_module(VM *vm, const Source *from, ObjString *name) {
   Source *src = source_read_file(path);
   if (!src)
     return vm_error(vm, "cannot read module '%s': %s", path, strerror(errno));
-  ObjFunction *fn = compile_source(vm, src, false);
+  ObjFunction *fn = compile_source(vm, src, COMPILE_GLOBALS);
   if (!fn) {
     table_delete(&vm->imported, key);
     return vm_error(vm, "module '%s' has errors (shown above)", name->chars);

@@ -35,9 +35,14 @@ void vm_free(VM *vm);
  * receives the unit's value. */
 VMResult vm_interpret(VM *vm, const Source *src, bool echo, Value *result);
 
-/* Runs a file as a script (reads it; an unreadable file is a runtime error
- * naming the path). */
+/* Runs a file (reads it; an unreadable file is a runtime error naming the
+ * path); its top-level definitions become globals (the REPL's :load). */
 VMResult vm_run_file(VM *vm, const char *path);
+
+/* Runs the main program (a file or -e): as vm_interpret without echo, but
+ * top-level variables no function refers to may live in the script's
+ * frame instead of the globals, which makes top-level loops fast. */
+VMResult vm_run_script(VM *vm, const Source *src);
 
 /* Calls a ppl closure or native from C (higher-order builtins). Returns
  * false when the call raised an error, which stays pending: the caller
