@@ -747,9 +747,11 @@ static void compile_block_body(Compiler *c, const Ast *block) {
     compile_stmt(c, block->list.items[i]);
 }
 
+static void compile_condition_jump(Compiler *c, const Ast *cond, int *exit);
+
 static void compile_if_stmt(Compiler *c, const Ast *node) {
-  compile_expr(c, node->a);
-  int to_else = emit_jump(c, node, OP_JUMP_IF_FALSE);
+  int to_else;
+  compile_condition_jump(c, node->a, &to_else);
   compile_block(c, node->b);
   if (!node->c) {
     patch_jump(c, node, to_else);
@@ -1156,8 +1158,8 @@ static void compile_tail(Compiler *c, const Ast *node) {
     return;
   }
   case AST_IF: {
-    compile_expr(c, node->a);
-    int to_else = emit_jump(c, node, OP_JUMP_IF_FALSE);
+    int to_else;
+    compile_condition_jump(c, node->a, &to_else);
     compile_tail(c, node->b);
     patch_jump(c, node, to_else);
     if (node->c) {

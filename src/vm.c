@@ -740,6 +740,20 @@ static bool run(VM *vm, int base_frame) {
   CASE(CALL) {
     int argc = READ_BYTE();
     SAVE();
+    Value *callee = sp - 1 - argc;
+    /* Fast path: a closure called with exactly its parameters. */
+    if (IS_CLOSURE(*callee) && !vm->interrupt &&
+        AS_CLOSURE(*callee)->function->arity == argc &&
+        vm->frame_count < FRAMES_MAX &&
+        callee + SLOTS_PER_FRAME_MAX < vm->stack + STACK_MAX) {
+      ObjClosure *closure = AS_CLOSURE(*callee);
+      frame = &vm->frames[vm->frame_count++];
+      frame->closure = closure;
+      frame->slots = slots = callee;
+      ip = closure->function->chunk.code;
+      k = closure->function->chunk.constants;
+      NEXT;
+    }
     if (vm->interrupt) {
       vm_error(vm, "interrupted");
       goto fail;
