@@ -55,7 +55,15 @@ typedef struct PendingError {
   int line, col;
   StrBuf trace;
   int trace_frames;
+  char last_frame[256]; /* the previous trace line, to fold repeats */
+  int repeats;          /* how often last_frame repeated, not yet written */
+  int omitted;          /* frames past TRACE_MAX_LINES */
+  int lines;
 } PendingError;
+
+/* A runaway recursion unwinds thousands of identical frames: repeats fold
+ * into one line, and the trace stops after this many lines. */
+enum { TRACE_MAX_LINES = 40 };
 
 struct VM {
   Value *stack;
@@ -176,6 +184,10 @@ bool vm_error(VM *vm, const char *fmt, ...) {
   e->pending = true;
   e->located = false;
   e->trace_frames = 0;
+  e->last_frame[0] = '\0';
+  e->repeats = 0;
+  e->omitted = 0;
+  e->lines = 0;
   strbuf_init(&e->msg);
   strbuf_init(&e->trace);
   va_list ap;
@@ -200,6 +212,13 @@ static int frame_line(const CallFrame *f, int *col) {
   return ch->lines[offset];
 }
 
+static void flush_repeats(PendingError *e) {
+  if (e->repeats > 0)
+    strbuf_printf(&e->trace, "  ... the line above repeated %d more time%s\n",
+                  e->repeats, e->repeats == 1 ? "" : "s");
+  e->repeats = 0;
+}
+
 /* Adds frame f to the pending error: the first frame seen is where the
  * error happened; each frame becomes one line of the stack trace. */
 static void note_frame(VM *vm, const CallFrame *f) {
@@ -214,19 +233,35 @@ static void note_frame(VM *vm, const CallFrame *f) {
     e->col = col;
   }
   const char *file = fn->source ? fn->source->name : "?";
+  char entry[256];
   if (fn->name)
-    strbuf_printf(&e->trace, "  in %s '%s' at %s:%d\n",
-                  fn->is_model ? "model" : "function", fn->name->chars, file,
-                  line);
+    snprintf(entry, sizeof entry, "  in %s '%s' at %s:%d\n",
+             fn->is_model ? "model" : "function", fn->name->chars, file, line);
   else
-    strbuf_printf(&e->trace, "  at top level of %s:%d\n", file, line);
+    snprintf(entry, sizeof entry, "  at top level of %s:%d\n", file, line);
   e->trace_frames++;
+  if (strcmp(entry, e->last_frame) == 0) {
+    e->repeats++;
+    return;
+  }
+  flush_repeats(e);
+  if (e->lines >= TRACE_MAX_LINES) {
+    e->omitted++;
+    return;
+  }
+  strbuf_puts(&e->trace, entry);
+  e->lines++;
+  snprintf(e->last_frame, sizeof e->last_frame, "%s", entry);
 }
 
 static void print_error(VM *vm) {
   PendingError *e = &vm->error;
   report_at(vm->err, REPORT_ERROR, e->located ? e->src : NULL,
             e->located ? e->line : 0, e->col, "%s", e->msg.data);
+  flush_repeats(e);
+  if (e->omitted > 0)
+    strbuf_printf(&e->trace, "  ... and %d more frame%s\n", e->omitted,
+                  e->omitted == 1 ? "" : "s");
   if (e->trace_frames > 1)
     fprintf(vm->err, "stack trace (innermost first):\n%s", e->trace.data);
   fflush(vm->err);
