@@ -29,6 +29,10 @@
 enum { MAX_LOCALS = 256, MAX_UPVALUES = 256, MAX_ARGS = 255,
        MAX_JUMP = 65535, MAX_CONSTANTS = 65536 };
 
+/* Block depth of the statements of a function body: parameters are at
+ * depth 1, the body's block opens depth 2. */
+enum { MODEL_BODY_DEPTH = 2 };
+
 typedef struct Local {
   const char *name; /* "" for hidden slots */
   int depth;        /* -1 while its initialiser is being compiled */
@@ -886,6 +890,10 @@ static void compile_let(Compiler *c, const Ast *node) {
     compile_expr(c, node->a);
   else
     emit(c, node, OP_NIL);
+  /* A `let` at the top of a model body is a deterministic node: the model
+   * keeps its value in the trace under this name. */
+  if (c->fs->is_model && c->fs->scope_depth == MODEL_BODY_DEPTH)
+    emit_op_u16(c, node, OP_DETERMINISTIC, name_constant(c, node, node->str));
   define_name(c, node, node->str);
 }
 
@@ -1021,6 +1029,26 @@ static void compile_assign(Compiler *c, const Ast *node) {
   }
 }
 
+/* Pushes the current value of a name that is a local or upvalue of the
+ * model body (its data), or UNDEF when the body has no such variable (the
+ * tilde then declares a free variable). Globals are not data. */
+static void emit_observed(Compiler *c, const Ast *at, const char *name) {
+  int slot = resolve_local(c->fs, name);
+  if (slot >= 0) {
+    emit2(c, at, OP_GET_LOCAL, (uint8_t)slot);
+    return;
+  }
+  int up = resolve_upvalue(c, at, c->fs, name);
+  if (up >= 0) {
+    emit2(c, at, OP_GET_UPVALUE, (uint8_t)up);
+    return;
+  }
+  emit(c, at, OP_UNDEF);
+}
+
+/* name ~ dist: the model library gets the distribution and the name's data
+ * (if any) and returns the variable's value, which the name then holds:
+ * its data when observed, a symbolic variable when free. */
 static void compile_tilde(Compiler *c, const Ast *node) {
   if (!c->fs->is_model) {
     error_at(c, node,
@@ -1031,15 +1059,32 @@ static void compile_tilde(Compiler *c, const Ast *node) {
   const Ast *lhs = node->a;
   if (lhs->kind == AST_NAME) {
     compile_expr(c, node->b);
+    emit_observed(c, lhs, lhs->str);
     emit_op_u16(c, node, OP_TILDE, name_constant(c, node, lhs->str));
+    int slot = resolve_local(c->fs, lhs->str);
+    if (slot >= 0)
+      emit2(c, node, OP_SET_LOCAL, (uint8_t)slot);
+    else if (resolve_upvalue(c, lhs, c->fs, lhs->str) >= 0)
+      emit_set_name(c, lhs, lhs->str);
+    else
+      define_name(c, lhs, lhs->str);
     return;
   }
   if (lhs->kind == AST_INDEX && lhs->a->kind == AST_NAME &&
       lhs->list.count == 1 && lhs->list.items[0]->kind != AST_SLICE) {
+    const char *name = lhs->a->str;
+    if (resolve_local(c->fs, name) < 0 &&
+        resolve_upvalue(c, lhs, c->fs, name) < 0) {
+      error_at(c, lhs,
+               "'%s[...] ~' needs '%s' to be data passed to the model; for a "
+               "vector of free variables write '%s ~ Dist(..., shape=n)'",
+               name, name, name);
+      return;
+    }
     compile_expr(c, node->b);
+    emit_observed(c, lhs->a, name);
     compile_expr(c, lhs->list.items[0]);
-    emit_op_u16(c, node, OP_TILDE_INDEXED,
-                name_constant(c, node, lhs->a->str));
+    emit_op_u16(c, node, OP_TILDE_INDEXED, name_constant(c, node, name));
     return;
   }
   error_at(c, lhs,

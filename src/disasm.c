@@ -50,6 +50,7 @@ static void print_constant(FILE *out, const Chunk *c, int k) {
 static bool uses_constant(OpCode op) {
   return op == OP_CONST || op == OP_GET_FIELD || op == OP_SET_FIELD ||
          op == OP_IMPORT || op == OP_TILDE || op == OP_TILDE_INDEXED ||
+         op == OP_DETERMINISTIC ||
          op == OP_CLOSURE;
 }
 

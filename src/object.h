@@ -133,12 +133,33 @@ typedef struct ObjNative {
   void *ctx;        /* GC memory or NULL: state of a C closure (FFI) */
 } ObjNative;
 
+/* What a handle class answers when a builtin is called with one of its
+ * values among the arguments (HandleClass.apply). */
+typedef enum {
+  APPLY_PASS,   /* not handled: run the builtin as usual */
+  APPLY_DONE,   /* handled: *out holds the result */
+  APPLY_FAILED, /* handled, and an error is pending */
+} ApplyResult;
+
 /* How the core treats an object it does not know. format is required;
- * get_field (r.name) and call may be NULL. data must be GC memory. */
+ * every other member may be NULL (the operation is then an error).
+ * Symbolic values (model variables) overload the operators through binary,
+ * unary and index, and the builtins through apply, so that `mu + x * b` and
+ * `exp(b)` build a model graph instead of computing. data must be GC
+ * memory. */
 typedef struct HandleClass {
   const char *name;
   void (*format)(StrBuf *sb, void *data, bool repr);
   bool (*get_field)(VM *vm, void *data, ObjString *name, Value *out);
+  /* a op b where a or b is of this class; op is an OpCode (opcodes.h) */
+  bool (*binary)(VM *vm, int op, Value a, Value b, Value *out);
+  /* op a for OP_NEG / OP_POS / OP_NOT */
+  bool (*unary)(VM *vm, int op, Value a, Value *out);
+  /* target[idx...] where target is of this class, or an index is */
+  bool (*index)(VM *vm, Value target, const Value *idx, int n, Value *out);
+  /* a builtin called with a value of this class among its arguments */
+  ApplyResult (*apply)(VM *vm, const ObjNative *fn, const CallArgs *args,
+                       Value *out);
 } HandleClass;
 
 typedef struct ObjHandle {

@@ -87,8 +87,10 @@
                  "ip += u16 operand that follows")                           \
   X(DEFAULT, B, "if locals[b] is not undefined: ip += u16 operand")          \
   X(IMPORT, S, "runs module named by constant s once")                       \
-  X(TILDE, S, "dist -> ; declares random variable named by constant s")     \
-  X(TILDE_INDEXED, S, "dist i -> ; y[i] ~ dist for variable s")
+  X(TILDE, S, "dist obs -> v: random variable named by constant s; obs is " \
+              "its data or undefined (free); v is its value in the model")  \
+  X(TILDE_INDEXED, S, "dist y i -> : y[i] ~ dist, y data named s")           \
+  X(DETERMINISTIC, S, "v -> v': names v (constant s) in the model's trace")
 
 typedef enum {
 #define X(name, layout, doc) OP_##name,

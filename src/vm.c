@@ -86,6 +86,8 @@ struct VM {
   FILE *err;
   FILE *out;
   Rng *rng;
+  const ModelHooks *model_hooks;
+  void *model_ctx;
 };
 
 /* ---- globals ---------------------------------------------------------- */
@@ -157,6 +159,9 @@ void vm_each_global(VM *vm, void (*fn)(const char *name, Value v, void *ctx),
 /* ---- small accessors -------------------------------------------------- */
 
 Rng *vm_rng(VM *vm) { return vm->rng; }
+void vm_set_model_hooks(VM *vm, const ModelHooks *h) { vm->model_hooks = h; }
+void vm_set_model_context(VM *vm, void *ctx) { vm->model_ctx = ctx; }
+void *vm_model_context(VM *vm) { return vm->model_ctx; }
 FILE *vm_err(VM *vm) { return vm->err; }
 FILE *vm_out(VM *vm) { return vm->out; }
 void vm_set_out(VM *vm, FILE *out) { vm->out = out; }
@@ -358,6 +363,22 @@ static bool bind_arguments(VM *vm, ObjFunction *fn, Value *callee, int argc,
   return true;
 }
 
+/* Lets a handle class among the arguments take over the call (a builtin
+ * applied to a model variable builds a graph node instead). */
+static ApplyResult overload_call(VM *vm, const ObjNative *native,
+                                 const CallArgs *call, Value *result) {
+  int n = call->argc + call->kwc;
+  for (int i = 0; i < n; i++) {
+    Value v = i < call->argc ? call->argv[i] : call->kwv[i - call->argc];
+    if (IS_HANDLE(v) && AS_HANDLE(v)->cls->apply) {
+      ApplyResult r = AS_HANDLE(v)->cls->apply(vm, native, call, result);
+      if (r != APPLY_PASS)
+        return r;
+    }
+  }
+  return APPLY_PASS;
+}
+
 static bool call_native(VM *vm, ObjNative *native, Value *callee, int argc,
                         int kwc, ObjList *kwnames) {
   ObjString *names[256];
@@ -372,11 +393,38 @@ static bool call_native(VM *vm, ObjNative *native, Value *callee, int argc,
       .ctx = native->ctx,
   };
   Value result = NIL_VAL;
+  ApplyResult over = overload_call(vm, native, &call, &result);
+  if (over == APPLY_FAILED)
+    return false;
+  if (over == APPLY_DONE) {
+    vm->sp = callee;
+    *vm->sp++ = result;
+    return true;
+  }
   if (!native->fn(vm, &call, &result)) {
     if (!vm->error.pending)
       vm_error(vm, "%s() failed", native->name);
     return false;
   }
+  vm->sp = callee;
+  *vm->sp++ = result;
+  return true;
+}
+
+/* Calling a model block binds it (the model library's bind hook runs the
+ * body once with the data); the result replaces callee and arguments. */
+static bool bind_model(VM *vm, ObjClosure *model, Value *callee) {
+  const ObjFunction *fn = model->function;
+  if (!vm->model_hooks)
+    return vm_error(vm, "model '%s' cannot be bound: the model library is "
+                        "not loaded",
+                    fn->name->chars);
+  int nargs = fn->arity;
+  Value args[256];
+  memcpy(args, callee + 1, (size_t)nargs * sizeof(Value));
+  Value result;
+  if (!vm->model_hooks->bind(vm, model, args, nargs, &result))
+    return false;
   vm->sp = callee;
   *vm->sp++ = result;
   return true;
@@ -395,6 +443,8 @@ static bool call_value(VM *vm, int argc, int kwc, ObjList *kwnames) {
       if (!bind_arguments(vm, fn, callee, argc, kwc, kwnames))
         return false;
     }
+    if (fn->is_model && !vm->model_ctx)
+      return bind_model(vm, closure, callee);
     return push_frame(vm, closure, callee);
   }
   if (IS_NATIVE(f))
@@ -421,6 +471,15 @@ static bool truth(VM *vm, Value v, bool *out) {
 /* ---- imports ---------------------------------------------------------- */
 
 static bool import_module(VM *vm, const Source *from, ObjString *name);
+
+/* A model statement outside a binding (a model body called through some
+ * other path) has no graph to go to. */
+static bool model_step(VM *vm) {
+  if (vm->model_hooks && vm->model_ctx)
+    return true;
+  return vm_error(vm, "'~' and model variables only work while a model is "
+                      "being bound (call the model with its data)");
+}
 
 /* ---- the dispatch loop ------------------------------------------------ */
 
@@ -897,21 +956,27 @@ static bool run(VM *vm, int base_frame) {
   }
   CASE(TILDE) {
     ObjString *name = AS_STRING(k[READ_U16()]);
-    SAVE();
-    vm_error(vm, "random variable '%s' is declared with '~', which only a "
-                 "bound model can evaluate; model binding is not available "
-                 "in this version of ppl",
-             name->chars);
-    goto fail;
+    Value out;
+    TRY(model_step(vm) &&
+        vm->model_hooks->tilde(vm, name, sp[-2], sp[-1], &out));
+    sp -= 2;
+    PUSH(out);
+    NEXT;
   }
   CASE(TILDE_INDEXED) {
     ObjString *name = AS_STRING(k[READ_U16()]);
-    SAVE();
-    vm_error(vm, "random variable '%s' is declared with '~', which only a "
-                 "bound model can evaluate; model binding is not available "
-                 "in this version of ppl",
-             name->chars);
-    goto fail;
+    TRY(model_step(vm) &&
+        vm->model_hooks->tilde_indexed(vm, name, sp[-3], sp[-2], sp[-1]));
+    sp -= 3;
+    NEXT;
+  }
+  CASE(DETERMINISTIC) {
+    ObjString *name = AS_STRING(k[READ_U16()]);
+    Value out;
+    TRY(model_step(vm) &&
+        vm->model_hooks->deterministic(vm, name, sp[-1], &out));
+    sp[-1] = out;
+    NEXT;
   }
 
 #ifndef HAVE_COMPUTED_GOTO

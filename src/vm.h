@@ -68,6 +68,32 @@ bool vm_global_defined(VM *vm, int slot);
 const char *vm_global_name(VM *vm, int slot);
 const char *vm_suggest_global(VM *vm, const char *name);
 
+/* How the model library takes part in running a model block (model.c
+ * registers these; the VM knows nothing of models otherwise):
+ *  bind           a model closure was called outside a binding: args holds
+ *                 its arity parameters (UNDEF where a default applies);
+ *                 the hook runs the body with vm_call, with its own context
+ *                 set (vm_set_model_context), and returns the bound model;
+ *  tilde          `name ~ dist` ran; observed is the variable's current
+ *                 value (data) or UNDEF (a free variable); *out becomes
+ *                 the variable's value in the rest of the body;
+ *  tilde_indexed  `name[index] ~ dist` with name bound to data;
+ *  deterministic  `let name = v` at the top of a model body. */
+typedef struct ModelHooks {
+  bool (*bind)(VM *vm, ObjClosure *model, const Value *args, int nargs,
+               Value *out);
+  bool (*tilde)(VM *vm, ObjString *name, Value dist, Value observed,
+                Value *out);
+  bool (*tilde_indexed)(VM *vm, ObjString *name, Value dist, Value data,
+                        Value index);
+  bool (*deterministic)(VM *vm, ObjString *name, Value v, Value *out);
+} ModelHooks;
+
+void vm_set_model_hooks(VM *vm, const ModelHooks *hooks);
+/* The binding in progress (NULL outside one). */
+void vm_set_model_context(VM *vm, void *ctx);
+void *vm_model_context(VM *vm);
+
 /* The VM's default random stream (seeded from the clock unless
  * set_seed() was called). */
 Rng *vm_rng(VM *vm);

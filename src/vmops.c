@@ -133,7 +133,19 @@ static bool string_compare(OpCode op, Value a, Value b, Value *out) {
   }
 }
 
+/* The handle class that overloads an operator on a or b, or NULL. */
+static const HandleClass *overloader(Value a, Value b) {
+  if (IS_HANDLE(a) && AS_HANDLE(a)->cls->binary)
+    return AS_HANDLE(a)->cls;
+  if (IS_HANDLE(b) && AS_HANDLE(b)->cls->binary)
+    return AS_HANDLE(b)->cls;
+  return NULL;
+}
+
 bool vmops_binary(VM *vm, OpCode op, Value a, Value b, Value *out) {
+  const HandleClass *cls = overloader(a, b);
+  if (cls)
+    return cls->binary(vm, op, a, b, out);
   bool ta = IS_TENSOR(a), tb = IS_TENSOR(b);
   if ((ta && (tb || IS_NUM(b))) || (tb && IS_NUM(a)))
     return tensor_binary(vm, op, a, b, out);
@@ -158,6 +170,8 @@ bool vmops_binary(VM *vm, OpCode op, Value a, Value b, Value *out) {
 }
 
 bool vmops_unary(VM *vm, OpCode op, Value a, Value *out) {
+  if (IS_HANDLE(a) && AS_HANDLE(a)->cls->unary)
+    return AS_HANDLE(a)->cls->unary(vm, op, a, out);
   if (IS_NUM(a)) {
     *out = op == OP_NEG ? NUM_VAL(-AS_NUM(a)) : a;
     return true;
@@ -387,6 +401,11 @@ static bool index_range(VM *vm, const ObjRange *r, Value idx, Value *out) {
 }
 
 bool vmops_index(VM *vm, Value target, const Value *idx, int n, Value *out) {
+  if (IS_HANDLE(target) && AS_HANDLE(target)->cls->index)
+    return AS_HANDLE(target)->cls->index(vm, target, idx, n, out);
+  for (int i = 0; i < n; i++)
+    if (IS_HANDLE(idx[i]) && AS_HANDLE(idx[i])->cls->index)
+      return AS_HANDLE(idx[i])->cls->index(vm, target, idx, n, out);
   if (IS_TENSOR(target) && AS_TENSOR(target)->ndim == 2)
     return index_matrix(vm, AS_TENSOR(target), idx, n, out);
   if (!IS_OBJ(target))
