@@ -60,6 +60,10 @@ void mem_free_roots(void *ptr, size_t size) {
   free(ptr);
 }
 
+void mem_finalize(void *obj, void (*fn)(void *obj, void *data)) {
+  GC_register_finalizer(obj, fn, NULL, NULL, NULL);
+}
+
 char *mem_strdup(const char *s) {
   size_t n = strlen(s) + 1;
   char *p = mem_alloc_atomic(n);

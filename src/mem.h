@@ -32,6 +32,10 @@ void *mem_realloc(void *ptr, size_t size);
 void *mem_alloc_roots(size_t size);
 void mem_free_roots(void *ptr, size_t size);
 
+/* Calls fn(obj, NULL) when the collector finds obj (from mem_alloc)
+ * unreachable: how GC objects release malloc-owned resources (a tape). */
+void mem_finalize(void *obj, void (*fn)(void *obj, void *data));
+
 /* GC copy of a C string (atomic). */
 char *mem_strdup(const char *s);
 

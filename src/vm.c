@@ -273,6 +273,20 @@ static void print_error(VM *vm) {
   clear_error(vm);
 }
 
+const char *vm_current_file(VM *vm) {
+  if (vm->frame_count == 0)
+    return "?";
+  const ObjFunction *fn = vm->frames[vm->frame_count - 1].closure->function;
+  return fn->source ? fn->source->name : "?";
+}
+
+int vm_current_line(VM *vm) {
+  if (vm->frame_count == 0)
+    return 0;
+  int col;
+  return frame_line(&vm->frames[vm->frame_count - 1], &col);
+}
+
 /* ---- upvalues --------------------------------------------------------- */
 
 static ObjUpvalue *capture_upvalue(VM *vm, Value *slot) {

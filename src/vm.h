@@ -94,6 +94,11 @@ void vm_set_model_hooks(VM *vm, const ModelHooks *hooks);
 void vm_set_model_context(VM *vm, void *ctx);
 void *vm_model_context(VM *vm);
 
+/* The source position (file name and line) of the instruction running in
+ * the innermost frame, for messages that name a model line. */
+const char *vm_current_file(VM *vm);
+int vm_current_line(VM *vm);
+
 /* The VM's default random stream (seeded from the clock unless
  * set_seed() was called). */
 Rng *vm_rng(VM *vm);

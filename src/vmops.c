@@ -280,6 +280,49 @@ static bool selection(VM *vm, Value idx, size_t len, const char *axis,
                   axis, value_type_name(idx));
 }
 
+bool vmops_positions(VM *vm, const Value *idx, int n, int ndim, size_t rows,
+                     size_t cols, size_t **pos, size_t *npos, int *out_ndim,
+                     size_t *out_rows, size_t *out_cols) {
+  Selection rs, cs;
+  if (ndim < 2) {
+    size_t len = ndim == 0 ? 1 : rows;
+    if (n != 1)
+      return vm_error(vm, "a vector takes 1 index, got %d", n);
+    if (!selection(vm, idx[0], len, "index", "a vector", &rs))
+      return false;
+    *pos = rs.pos;
+    *npos = rs.n;
+    *out_ndim = rs.scalar ? 0 : 1;
+    *out_rows = rs.n;
+    *out_cols = 1;
+    return true;
+  }
+  if (n != 1 && n != 2)
+    return vm_error(vm, "a matrix takes 1 or 2 indices, got %d", n);
+  if (!selection(vm, idx[0], rows, "row index", "a matrix's rows", &rs))
+    return false;
+  if (n == 1) {
+    ObjRange all = {.step = 1};
+    if (!slice_selection(vm, &all, cols, &cs))
+      return false;
+  } else if (!selection(vm, idx[1], cols, "column index",
+                        "a matrix's columns", &cs)) {
+    return false;
+  }
+  size_t count = rs.n * cs.n;
+  size_t *p = mem_alloc_atomic((count + 1) * sizeof(size_t));
+  for (size_t i = 0; i < rs.n; i++)
+    for (size_t j = 0; j < cs.n; j++)
+      p[i * cs.n + j] = rs.pos[i] * cols + cs.pos[j];
+  *pos = p;
+  *npos = count;
+  bool row_scalar = rs.scalar, col_scalar = n == 2 && cs.scalar;
+  *out_ndim = row_scalar && col_scalar ? 0 : (row_scalar || col_scalar) ? 1 : 2;
+  *out_rows = *out_ndim == 2 ? rs.n : count;
+  *out_cols = *out_ndim == 2 ? cs.n : 1;
+  return true;
+}
+
 /* ---- indexing --------------------------------------------------------- */
 
 static bool index_count(VM *vm, Value target, int n, int max) {

@@ -19,6 +19,14 @@ bool vmops_unary(VM *vm, OpCode op, Value a, Value *out);
 bool vmops_index(VM *vm, Value target, const Value *idx, int n, Value *out);
 bool vmops_set_index(VM *vm, Value target, const Value *idx, int n, Value v);
 
+/* The flat (row-major) positions that target[idx...] selects from a value
+ * of shape (ndim, rows, cols), and the shape of the result (ndim 0 for a
+ * single element). The same rules as vmops_index; false (error set) for an
+ * index out of range or of the wrong kind. *pos is GC memory. */
+bool vmops_positions(VM *vm, const Value *idx, int n, int ndim, size_t rows,
+                     size_t cols, size_t **pos, size_t *npos, int *out_ndim,
+                     size_t *out_rows, size_t *out_cols);
+
 /* Reads one part of a slice from *part (advancing it) when present. */
 bool vmops_slice_part(VM *vm, bool present, Value **part, double *out,
                       bool *given);

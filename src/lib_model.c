@@ -1,0 +1,853 @@
+/*
+ * lib_model.c — the builtins of models: distribution constructors
+ * (Normal(...), ...), Potential, and what a user does with a bound model:
+ * logp, grad_logp, find_map, sample_prior, model_graph, do, observe,
+ * check_gradients.
+ *
+ * A user's point is a record of constrained values by variable name; the
+ * samplers and the optimiser work on theta, the unconstrained vector.
+ * point_to_theta and theta_to_record convert between the two (bounds that
+ * are themselves model variables are read from a forward sweep).
+ */
+#include <config.h>
+
+#include <gsl/gsl_linalg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "mem.h"
+#include "model.h"
+#include "opcodes.h"
+#include "optim.h"
+#include "rng.h"
+#include "strbuf.h"
+#include "tensor.h"
+#include "vmops.h"
+
+/* ---- distribution values ---------------------------------------------- */
+
+static void dist_format(StrBuf *sb, void *data, bool repr) {
+  PPL_UNUSED(repr);
+  const DistValue *d = data;
+  strbuf_printf(sb, "%s(", d->family->name);
+  for (int i = 0; i < d->family->nparams; i++) {
+    if (i)
+      strbuf_puts(sb, ", ");
+    strbuf_printf(sb, "%s=", d->family->params[i]);
+    value_format(sb, d->params[i], true);
+  }
+  strbuf_putc(sb, ')');
+}
+
+const HandleClass dist_class = {
+    .name = "distribution",
+    .format = dist_format,
+};
+
+enum { EXTRA_SHAPE, EXTRA_LOWER, EXTRA_UPPER, EXTRA_OBSERVED, NEXTRA };
+static const char *const extra_names[NEXTRA] = {"shape", "lower", "upper",
+                                               "observed"};
+
+/* Other ways of writing a family's parameters (as PyMC accepts them); each
+ * is converted to the canonical parameters on values that may be model
+ * variables, so gradients flow through the conversion. */
+typedef struct AltForm {
+  const char *family;
+  const char *names[2]; /* second may be NULL */
+  bool (*convert)(VM *vm, const Value *alt, Value *canon);
+} AltForm;
+
+static bool arith(VM *vm, OpCode op, Value a, Value b, Value *out) {
+  return vmops_binary(vm, op, a, b, out);
+}
+
+static bool call_global(VM *vm, const char *name, Value x, Value *out) {
+  Value f;
+  if (!vm_get_global(vm, name, &f))
+    return vm_error(vm, "internal: builtin '%s' is missing", name);
+  return vm_call(vm, f, 1, &x, out);
+}
+
+/* Gamma(mu, sigma): alpha = mu^2 / sigma^2, beta = mu / sigma^2. */
+static bool gamma_mu_sigma(VM *vm, const Value *alt, Value *canon) {
+  Value var, mu2;
+  return arith(vm, OP_MUL, alt[1], alt[1], &var) &&
+         arith(vm, OP_MUL, alt[0], alt[0], &mu2) &&
+         arith(vm, OP_DIV, mu2, var, &canon[0]) &&
+         arith(vm, OP_DIV, alt[0], var, &canon[1]);
+}
+
+/* Beta(mu, sigma): kappa = mu (1 - mu) / sigma^2 - 1, alpha = mu kappa,
+ * beta = (1 - mu) kappa. */
+static bool beta_mu_sigma(VM *vm, const Value *alt, Value *canon) {
+  Value one_m, var, t, kappa;
+  return arith(vm, OP_SUB, NUM_VAL(1), alt[0], &one_m) &&
+         arith(vm, OP_MUL, alt[1], alt[1], &var) &&
+         arith(vm, OP_MUL, alt[0], one_m, &t) &&
+         arith(vm, OP_DIV, t, var, &t) &&
+         arith(vm, OP_SUB, t, NUM_VAL(1), &kappa) &&
+         arith(vm, OP_MUL, alt[0], kappa, &canon[0]) &&
+         arith(vm, OP_MUL, one_m, kappa, &canon[1]);
+}
+
+/* p = logistic(logit_p); the last canonical parameter is p. */
+static bool p_from_logit(VM *vm, const Value *alt, Value *canon, int p_index) {
+  return call_global(vm, "invlogit", alt[0], &canon[p_index]);
+}
+static bool bernoulli_logit(VM *vm, const Value *alt, Value *canon) {
+  return p_from_logit(vm, alt, canon, 0);
+}
+static bool binomial_logit(VM *vm, const Value *alt, Value *canon) {
+  return p_from_logit(vm, alt, canon, 1);
+}
+
+/* Categorical(logit_p): p = exp(l - logsumexp(l)) (softmax). */
+static bool categorical_logit(VM *vm, const Value *alt, Value *canon) {
+  Value lse, d;
+  return call_global(vm, "logsumexp", alt[0], &lse) &&
+         arith(vm, OP_SUB, alt[0], lse, &d) &&
+         call_global(vm, "exp", d, &canon[0]);
+}
+
+/* tau (precision) to sigma = tau^(-1/2). */
+static bool sigma_from_tau(VM *vm, const Value *alt, Value *canon, int i) {
+  return arith(vm, OP_POW, alt[0], NUM_VAL(-0.5), &canon[i]);
+}
+static bool normal_tau(VM *vm, const Value *alt, Value *canon) {
+  return sigma_from_tau(vm, alt, canon, 1);
+}
+static bool halfnormal_tau(VM *vm, const Value *alt, Value *canon) {
+  return sigma_from_tau(vm, alt, canon, 0);
+}
+
+static bool exponential_scale(VM *vm, const Value *alt, Value *canon) {
+  return arith(vm, OP_DIV, NUM_VAL(1), alt[0], &canon[0]);
+}
+
+/* NegativeBinomial(n, p): mu = n (1 - p) / p, alpha = n. */
+static bool negbin_n_p(VM *vm, const Value *alt, Value *canon) {
+  Value q, t;
+  canon[1] = alt[0];
+  return arith(vm, OP_SUB, NUM_VAL(1), alt[1], &q) &&
+         arith(vm, OP_MUL, alt[0], q, &t) &&
+         arith(vm, OP_DIV, t, alt[1], &canon[0]);
+}
+
+/* MvNormal(mu, cov=): chol = the lower Cholesky factor of cov. */
+static bool mvnormal_cov(VM *vm, const Value *alt, Value *canon) {
+  if (model_is_var(alt[0]))
+    return model_apply_op(vm, TAPE_CHOLESKY, alt[0], &canon[1]);
+  if (!IS_TENSOR(alt[0]) || AS_TENSOR(alt[0])->ndim != 2 ||
+      AS_TENSOR(alt[0])->shape[0] != AS_TENSOR(alt[0])->shape[1])
+    return vm_error(vm, "MvNormal(): cov must be a square matrix");
+  ObjTensor *l = tensor_copy(AS_TENSOR(alt[0]));
+  size_t n = l->shape[0];
+  gsl_matrix_view mv = gsl_matrix_view_array(l->data, n, n);
+  if (gsl_linalg_cholesky_decomp1(&mv.matrix) != 0)
+    return vm_error(vm, "MvNormal(): cov is not positive definite");
+  for (size_t i = 0; i < n; i++) /* keep the lower triangle only */
+    for (size_t j = i + 1; j < n; j++)
+      l->data[i * n + j] = 0.0;
+  canon[1] = OBJ_VAL(l);
+  return true;
+}
+
+/* The second index of MvNormal's canonical parameters is chol; the cov form
+ * also takes mu, given positionally or by name, which stays canonical. */
+static const AltForm alt_forms[] = {
+    {"Gamma", {"mu", "sigma"}, gamma_mu_sigma},
+    {"Beta", {"mu", "sigma"}, beta_mu_sigma},
+    {"Bernoulli", {"logit_p", NULL}, bernoulli_logit},
+    {"Binomial", {"logit_p", NULL}, binomial_logit},
+    {"Categorical", {"logit_p", NULL}, categorical_logit},
+    {"Normal", {"tau", NULL}, normal_tau},
+    {"HalfNormal", {"tau", NULL}, halfnormal_tau},
+    {"Exponential", {"scale", NULL}, exponential_scale},
+    {"NegativeBinomial", {"n", "p"}, negbin_n_p},
+    {"MvNormal", {"cov", NULL}, mvnormal_cov},
+};
+
+static const AltForm *alt_for(const DistFamily *f) {
+  for (size_t i = 0; i < sizeof alt_forms / sizeof *alt_forms; i++)
+    if (strcmp(alt_forms[i].family, f->name) == 0)
+      return &alt_forms[i];
+  return NULL;
+}
+
+/* Fills in canonical parameters from an alternative form if one was used. */
+static bool apply_alt(Args *a, const DistFamily *f, const AltForm *alt,
+                      int alt_base, Value *canon) {
+  if (!alt)
+    return true;
+  int nalt = alt->names[1] ? 2 : 1;
+  bool any = false, all = true;
+  for (int i = 0; i < nalt; i++) {
+    bool given = args_given(a, alt_base + i);
+    any = any || given;
+    all = all && given;
+  }
+  if (!any)
+    return true;
+  if (!all)
+    return vm_error(a->vm, "%s(): '%s' and '%s' go together", f->name,
+                    alt->names[0], alt->names[1]);
+  Value altv[2];
+  for (int i = 0; i < nalt; i++)
+    altv[i] = a->v[alt_base + i];
+  return alt->convert(a->vm, altv, canon);
+}
+
+static bool b_dist(VM *vm, const CallArgs *call, Value *result) {
+  const DistFamily *f = call->ctx;
+  const AltForm *alt = alt_for(f);
+  const char *names[DIST_MAX_PARAMS + 2 + NEXTRA + 1];
+  int n = 0;
+  for (int i = 0; i < f->nparams; i++)
+    names[n++] = f->params[i];
+  int alt_base = n;
+  if (alt)
+    for (int i = 0; i < 2 && alt->names[i]; i++)
+      names[n++] = alt->names[i];
+  int extra_base = n;
+  for (int i = 0; i < NEXTRA; i++)
+    names[n++] = extra_names[i];
+  names[n] = NULL;
+  Args a;
+  if (!args_bind(&a, vm, call, f->name, names, 0))
+    return false;
+  DistValue *d = mem_alloc(sizeof *d);
+  d->family = f;
+  for (int i = 0; i < f->nparams; i++)
+    d->params[i] = args_given(&a, i) ? a.v[i] : UNDEF_VAL;
+  if (!apply_alt(&a, f, alt, alt_base, d->params))
+    return false;
+  for (int i = 0; i < f->nparams; i++) {
+    if (!IS_UNDEF(d->params[i]))
+      continue;
+    if (isnan(f->defaults[i]))
+      return vm_error(vm, "%s(): missing required argument '%s'", f->name,
+                      f->params[i]);
+    d->params[i] = NUM_VAL(f->defaults[i]);
+  }
+  d->shape = a.v[extra_base + EXTRA_SHAPE];
+  d->lower = a.v[extra_base + EXTRA_LOWER];
+  d->upper = a.v[extra_base + EXTRA_UPPER];
+  d->observed = a.v[extra_base + EXTRA_OBSERVED];
+  *result = OBJ_VAL(handle_new(&dist_class, d));
+  return true;
+}
+
+static bool b_potential(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {"name", "term", NULL};
+  Args a;
+  if (!args_bind(&a, vm, call, "Potential", names, 1))
+    return false;
+  Value term = args_given(&a, 1) ? a.v[1] : a.v[0];
+  *result = NIL_VAL;
+  return model_add_potential(vm, term);
+}
+
+/* ---- points and theta ------------------------------------------------- */
+
+/* An evaluator of one bound model: its tape state and scratch vectors. */
+typedef struct Eval {
+  Model *m;
+  TapeState *st;
+  double *theta;
+  double *grad;
+} Eval;
+
+static void eval_open(Eval *e, Model *m) {
+  e->m = m;
+  e->st = tape_state_alloc(m->tape);
+  e->theta = mem_alloc_atomic((m->dim + 1) * sizeof(double));
+  e->grad = mem_alloc_atomic((m->dim + 1) * sizeof(double));
+  memset(e->theta, 0, (m->dim + 1) * sizeof(double));
+}
+
+static void eval_close(Eval *e) {
+  tape_state_free(e->st);
+  e->st = NULL;
+}
+
+/* The numbers in v (a number, vector, matrix or list of numbers), or NULL;
+ * the storage is GC memory that stays valid. */
+static const double *numbers_of(Value v, size_t *len) {
+  if (IS_TENSOR(v)) {
+    *len = AS_TENSOR(v)->len;
+    return AS_TENSOR(v)->data;
+  }
+  ObjTensor *t = builtin_to_vector(v);
+  if (!t && IS_TENSOR(v))
+    t = AS_TENSOR(v);
+  if (!t)
+    return NULL;
+  *len = t->len;
+  return t->data;
+}
+
+/* A bound's values at the current theta: a slot's forward value, or the
+ * constant. */
+static const double *bound_values(Eval *e, TapeSlot slot, const double *c,
+                                  size_t *len) {
+  if (slot == TAPE_NONE) {
+    *len = 1;
+    return c;
+  }
+  tape_forward(e->st, e->theta);
+  int ndim;
+  size_t rows, cols;
+  *len = tape_shape(e->m->tape, slot, &ndim, &rows, &cols);
+  return tape_value(e->st, slot);
+}
+
+/* Writes free variable rv's unconstrained value for constrained values x.
+ * Returns false when x is outside the support. */
+static bool unconstrain_var(Eval *e, const RandomVar *rv, const double *x) {
+  size_t nlo, nhi;
+  const double *lo = bound_values(e, rv->lower_slot, &rv->lower, &nlo);
+  const double *hi = bound_values(e, rv->upper_slot, &rv->upper, &nhi);
+  double *u = e->theta + rv->offset;
+  if (rv->transform > TR_INTERVAL)
+    return transform_unconstrain(rv->transform, x, rv->len, rv->rows, *lo,
+                                 *hi, u);
+  for (size_t i = 0; i < rv->len; i++)
+    if (!transform_unconstrain(rv->transform, x + i, 1, 1,
+                               lo[nlo == 1 ? 0 : i], hi[nhi == 1 ? 0 : i],
+                               u + i))
+      return false;
+  return true;
+}
+
+/* Fills e->theta from a point record. Missing variables are an error;
+ * *inside becomes false when a value is outside its support. */
+static bool point_to_theta(VM *vm, Eval *e, ObjRecord *point, const char *fn,
+                           bool *inside) {
+  *inside = true;
+  for (int i = 0; i < e->m->nvars; i++) {
+    const RandomVar *rv = e->m->vars[i];
+    if (rv->role != RV_FREE || rv->deterministic)
+      continue;
+    Value v;
+    if (!record_get(point, rv->name->chars, &v))
+      return vm_error(vm, "%s(): the point has no value for '%s'", fn,
+                      rv->name->chars);
+    size_t len;
+    const double *x = numbers_of(v, &len);
+    if (!x)
+      return vm_error(vm, "%s(): '%s' must be numbers, got a %s", fn,
+                      rv->name->chars, value_type_name(v));
+    if (len != rv->len)
+      return vm_error(vm, "%s(): '%s' has %zu value%s but the variable has "
+                          "%zu",
+                      fn, rv->name->chars, len, len == 1 ? "" : "s", rv->len);
+    if (!unconstrain_var(e, rv, x))
+      *inside = false;
+  }
+  return true;
+}
+
+static Value slot_value(const Eval *e, TapeSlot s) {
+  int ndim;
+  size_t rows, cols;
+  size_t len = tape_shape(e->m->tape, s, &ndim, &rows, &cols);
+  const double *x = tape_value(e->st, s);
+  if (ndim == 0)
+    return NUM_VAL(x[0]);
+  ObjTensor *t = ndim == 1 ? tensor_vector(len) : tensor_matrix(rows, cols);
+  memcpy(t->data, x, len * sizeof(double));
+  return OBJ_VAL(t);
+}
+
+/* The free and deterministic variables' values at e->theta. */
+static ObjRecord *theta_to_record(Eval *e) {
+  tape_forward(e->st, e->theta);
+  ObjRecord *r = record_new();
+  for (int i = 0; i < e->m->nvars; i++) {
+    const RandomVar *rv = e->m->vars[i];
+    if ((rv->role == RV_FREE || rv->deterministic) && rv->value != TAPE_NONE)
+      table_set(&r->fields, rv->name, slot_value(e, rv->value));
+  }
+  return r;
+}
+
+/* ---- logp, grad_logp, check_gradients --------------------------------- */
+
+static bool b_logp(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {"model", "point", "by_node", "jacobian",
+                                      NULL};
+  Args a;
+  ObjRecord *point;
+  bool by_node, jacobian;
+  if (!args_bind(&a, vm, call, "logp", names, 2) ||
+      !args_record(&a, 1, &point) || !args_bool_or(&a, 2, false, &by_node) ||
+      !args_bool_or(&a, 3, true, &jacobian))
+    return false;
+  Model *m = model_get(vm, a.v[0], "logp");
+  if (!m || (!jacobian && !(m = model_without_jacobian(vm, m))))
+    return false;
+  Eval e;
+  eval_open(&e, m);
+  bool inside;
+  bool ok = point_to_theta(vm, &e, point, "logp", &inside);
+  if (ok) {
+    double lp = inside ? tape_logp(e.st, e.theta) : -INFINITY;
+    if (!by_node) {
+      *result = NUM_VAL(lp);
+    } else {
+      ObjRecord *r = record_new();
+      for (int i = 0; i < m->nvars && inside; i++) {
+        const RandomVar *rv = m->vars[i];
+        if (rv->term == TAPE_NONE)
+          continue;
+        double t = tape_value(e.st, rv->term)[0];
+        if (jacobian && rv->jac != TAPE_NONE)
+          t += tape_value(e.st, rv->jac)[0];
+        table_set(&r->fields, rv->name, NUM_VAL(t));
+      }
+      record_set(r, "total", NUM_VAL(lp));
+      *result = OBJ_VAL(r);
+    }
+  }
+  eval_close(&e);
+  return ok;
+}
+
+static bool b_grad_logp(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {"model", "point", NULL};
+  Args a;
+  ObjRecord *point;
+  if (!args_bind(&a, vm, call, "grad_logp", names, 2) ||
+      !args_record(&a, 1, &point))
+    return false;
+  Model *m = model_get(vm, a.v[0], "grad_logp");
+  if (!m)
+    return false;
+  Eval e;
+  eval_open(&e, m);
+  bool inside;
+  bool ok = point_to_theta(vm, &e, point, "grad_logp", &inside);
+  if (ok && inside) {
+    tape_logp_grad(e.st, e.theta, e.grad);
+    ObjRecord *r = record_new();
+    for (int i = 0; i < m->nvars; i++) {
+      const RandomVar *rv = m->vars[i];
+      if (rv->role != RV_FREE || rv->deterministic)
+        continue;
+      Value g = rv->ndim == 0 && rv->size == 1
+                    ? NUM_VAL(e.grad[rv->offset])
+                    : OBJ_VAL(tensor_from_array(e.grad + rv->offset, rv->size));
+      table_set(&r->fields, rv->name, g);
+    }
+    *result = OBJ_VAL(r);
+  } else if (ok) {
+    ok = vm_error(vm, "grad_logp(): the point is outside the support (log "
+                      "density -inf), where there is no gradient");
+  }
+  eval_close(&e);
+  return ok;
+}
+
+/* Central finite differences of the tape's log density against its
+ * reverse-mode gradient, at a point or at theta = 0. */
+enum { CHECK_GRADIENTS_MAX_REL = 1 };
+#define CHECK_GRADIENTS_EPS 1e-6
+#define CHECK_GRADIENTS_TOL 1e-5
+
+static bool b_check_gradients(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {"model", "point", NULL};
+  Args a;
+  if (!args_bind(&a, vm, call, "check_gradients", names, 1))
+    return false;
+  Model *m = model_get(vm, a.v[0], "check_gradients");
+  if (!m)
+    return false;
+  Eval e;
+  eval_open(&e, m);
+  bool inside = true, ok = true;
+  if (args_given(&a, 1)) {
+    ObjRecord *point;
+    ok = args_record(&a, 1, &point) &&
+         point_to_theta(vm, &e, point, "check_gradients", &inside);
+  }
+  double lp = ok && inside ? tape_logp_grad(e.st, e.theta, e.grad) : -INFINITY;
+  if (ok && !isfinite(lp))
+    ok = vm_error(vm, "check_gradients(): the log density is -inf at the "
+                      "point, so there is no gradient to check");
+  if (ok) {
+    ObjTensor *ad = tensor_from_array(e.grad, m->dim);
+    ObjTensor *fd = tensor_vector(m->dim);
+    double max_abs = 0, max_rel = 0;
+    for (size_t i = 0; i < m->dim; i++) {
+      double x = e.theta[i];
+      double h = CHECK_GRADIENTS_EPS * fmax(1.0, fabs(x));
+      e.theta[i] = x + h;
+      double up = tape_logp(e.st, e.theta);
+      e.theta[i] = x - h;
+      double down = tape_logp(e.st, e.theta);
+      e.theta[i] = x;
+      fd->data[i] = (up - down) / (2 * h);
+      double err = fabs(fd->data[i] - ad->data[i]);
+      max_abs = fmax(max_abs, err);
+      max_rel = fmax(max_rel, err / fmax(1.0, fabs(fd->data[i])));
+    }
+    ObjRecord *r = record_new();
+    record_set(r, "ok", BOOL_VAL(max_rel < CHECK_GRADIENTS_TOL));
+    record_set(r, "max_abs_error", NUM_VAL(max_abs));
+    record_set(r, "max_rel_error", NUM_VAL(max_rel));
+    record_set(r, "gradient", OBJ_VAL(ad));
+    record_set(r, "finite_difference", OBJ_VAL(fd));
+    *result = OBJ_VAL(r);
+  }
+  eval_close(&e);
+  return ok;
+}
+
+/* ---- find_map --------------------------------------------------------- */
+
+static double eval_density(void *ctx, const double *theta, double *grad) {
+  Eval *e = ctx;
+  return grad ? tape_logp_grad(e->st, theta, grad)
+              : tape_logp(e->st, theta);
+}
+
+/* Names the first variable whose term is -inf or NaN at e->theta, for an
+ * error a person can act on. */
+static bool explain_bad_start(VM *vm, Eval *e, const char *fn) {
+  tape_forward(e->st, e->theta);
+  for (int i = 0; i < e->m->nvars; i++) {
+    const RandomVar *rv = e->m->vars[i];
+    if (rv->term == TAPE_NONE)
+      continue;
+    double t = tape_value(e->st, rv->term)[0];
+    if (isfinite(t))
+      continue;
+    StrBuf sb;
+    strbuf_init(&sb);
+    value_format(&sb, slot_value(e, rv->value), false);
+    return vm_error(vm, "%s(): cannot start: %s = %s has log density %s "
+                        "under %s at %s:%d",
+                    fn, rv->name->chars, sb.data, isnan(t) ? "NaN" : "-inf",
+                    rv->family->name, vm_current_file(vm), rv->line);
+  }
+  return vm_error(vm, "%s(): the log density is -inf at the starting point",
+                  fn);
+}
+
+static bool b_find_map(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {"model", "start", "maxiter", NULL};
+  Args a;
+  int64_t maxiter;
+  if (!args_bind(&a, vm, call, "find_map", names, 1) ||
+      !args_int_or(&a, 2, OPTIM_MAX_ITER, &maxiter))
+    return false;
+  Model *m = model_get(vm, a.v[0], "find_map");
+  if (!m || !(m = model_without_jacobian(vm, m)))
+    return false;
+  if (m->nfree_discrete > 0)
+    return vm_error(vm, "find_map(): the model has discrete free variables, "
+                        "which a gradient-based optimiser cannot move");
+  Eval e;
+  eval_open(&e, m);
+  bool ok = true, inside = true;
+  if (args_given(&a, 1)) {
+    ObjRecord *start;
+    ok = args_record(&a, 1, &start) &&
+         point_to_theta(vm, &e, start, "find_map", &inside);
+  }
+  LogDensity d = {m->dim, eval_density, &e};
+  OptimOptions opt = {(int)maxiter, 0};
+  OptimResult r;
+  if (ok && (!inside || !optim_maximize(&d, e.theta, &opt, &r)))
+    ok = explain_bad_start(vm, &e, "find_map");
+  if (ok) {
+    ObjRecord *out = theta_to_record(&e);
+    record_set(out, "logp", NUM_VAL(r.lp));
+    record_set(out, "converged", BOOL_VAL(r.converged));
+    record_set(out, "iterations", NUM_VAL(r.iterations));
+    if (!r.converged)
+      fprintf(vm_err(vm), "warning: find_map() did not converge after %d "
+                          "iteration%s: %s\n",
+              r.iterations, r.iterations == 1 ? "" : "s", r.message);
+    *result = OBJ_VAL(out);
+  }
+  eval_close(&e);
+  return ok;
+}
+
+/* ---- sample_prior ----------------------------------------------------- */
+
+static DistTensor tensor_of_slot(const Eval *e, TapeSlot s) {
+  DistTensor t;
+  t.len = tape_shape(e->m->tape, s, &t.ndim, &t.rows, &t.cols);
+  t.data = tape_value(e->st, s);
+  return t;
+}
+
+/* One ancestral draw: each variable in declaration order from its
+ * distribution given the draws before it. Observed variables are drawn too
+ * (prior predictive); their draws go to out, not back into the model. */
+static bool draw_once(VM *vm, Eval *e, Rng *rng, double **out) {
+  for (int i = 0; i < e->m->nvars; i++) {
+    const RandomVar *rv = e->m->vars[i];
+    if (rv->deterministic || rv->role == RV_INTERVENED || !rv->family)
+      continue;
+    tape_forward(e->st, e->theta);
+    DistTensor params[DIST_MAX_PARAMS];
+    for (int k = 0; k < rv->family->nparams; k++)
+      params[k] = tensor_of_slot(e, rv->params[k]);
+    if (!rv->family->random(rng, params, out[i], rv->len))
+      return vm_error(vm, "sample_prior(): the parameters of '%s ~ %s' are "
+                          "invalid at a prior draw",
+                      rv->name->chars, rv->family->name);
+    if (rv->role == RV_FREE && !unconstrain_var(e, rv, out[i]))
+      return vm_error(vm, "sample_prior(): a draw of '%s' fell outside its "
+                          "support",
+                      rv->name->chars);
+  }
+  tape_forward(e->st, e->theta);
+  for (int i = 0; i < e->m->nvars; i++)
+    if (e->m->vars[i]->deterministic)
+      memcpy(out[i], tape_value(e->st, e->m->vars[i]->value),
+             e->m->vars[i]->len * sizeof(double));
+  return true;
+}
+
+static bool b_sample_prior(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {"model", "n", "seed", NULL};
+  Args a;
+  size_t n;
+  if (!args_bind(&a, vm, call, "sample_prior", names, 1) ||
+      !args_count_or(&a, 1, 500, &n))
+    return false;
+  Model *m = model_get(vm, a.v[0], "sample_prior");
+  if (!m)
+    return false;
+  int64_t seed = 0;
+  bool seeded = args_given(&a, 2);
+  if (seeded && !args_int(&a, 2, &seed))
+    return false;
+  Rng *rng = seeded ? rng_alloc((uint64_t)seed) : vm_rng(vm);
+  Eval e;
+  eval_open(&e, m);
+  double **draw = mem_alloc((size_t)(m->nvars + 1) * sizeof *draw);
+  ObjTensor **cols = mem_alloc((size_t)(m->nvars + 1) * sizeof *cols);
+  for (int i = 0; i < m->nvars; i++) {
+    const RandomVar *rv = m->vars[i];
+    draw[i] = mem_alloc_atomic((rv->len + 1) * sizeof(double));
+    cols[i] = rv->len == 1 ? tensor_vector(n) : tensor_matrix(n, rv->len);
+  }
+  bool ok = true;
+  for (size_t d = 0; d < n && ok; d++) {
+    ok = draw_once(vm, &e, rng, draw);
+    for (int i = 0; i < m->nvars && ok; i++)
+      memcpy(cols[i]->data + d * m->vars[i]->len, draw[i],
+             m->vars[i]->len * sizeof(double));
+  }
+  if (ok) {
+    ObjRecord *r = record_new();
+    for (int i = 0; i < m->nvars; i++)
+      if (m->vars[i]->role != RV_INTERVENED)
+        table_set(&r->fields, m->vars[i]->name, OBJ_VAL(cols[i]));
+    *result = OBJ_VAL(r);
+  }
+  if (seeded)
+    rng_free(rng);
+  eval_close(&e);
+  return ok;
+}
+
+/* ---- do / observe ------------------------------------------------------ */
+
+static bool b_do(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {"model", "values", NULL};
+  Args a;
+  ObjRecord *values;
+  if (!args_bind(&a, vm, call, "do", names, 2) || !args_record(&a, 1, &values))
+    return false;
+  Model *m = model_get(vm, a.v[0], "do");
+  if (!m)
+    return false;
+  for (size_t i = 0; i < values->fields.count; i++)
+    if (model_find(m, values->fields.entries[i].key->chars) < 0)
+      return vm_error(vm, "do(): the model has no variable '%s'",
+                      values->fields.entries[i].key->chars);
+  return model_rebind(vm, m, values, m->observations, result);
+}
+
+static bool b_observe(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {"model", "data", NULL};
+  Args a;
+  ObjRecord *data;
+  if (!args_bind(&a, vm, call, "observe", names, 2) ||
+      !args_record(&a, 1, &data))
+    return false;
+  Model *m = model_get(vm, a.v[0], "observe");
+  if (!m)
+    return false;
+  for (size_t i = 0; i < data->fields.count; i++)
+    if (model_find(m, data->fields.entries[i].key->chars) < 0)
+      return vm_error(vm, "observe(): the model has no variable '%s'",
+                      data->fields.entries[i].key->chars);
+  return model_rebind(vm, m, m->interventions, data, result);
+}
+
+/* ---- model_graph ------------------------------------------------------ */
+
+static const char *role_word(const RandomVar *rv) {
+  if (rv->deterministic)
+    return "deterministic";
+  switch (rv->role) {
+  case RV_FREE: return "free";
+  case RV_OBSERVED: return "observed";
+  case RV_INTERVENED: return "intervened";
+  }
+  return "?";
+}
+
+static void graph_text(StrBuf *sb, const Model *m) {
+  for (int i = 0; i < m->nvars; i++) {
+    const RandomVar *rv = m->vars[i];
+    strbuf_printf(sb, "%-12s %-16s %-13s", rv->name->chars,
+                  rv->family ? rv->family->name : "=",
+                  role_word(rv));
+    if (rv->nparents > 0) {
+      strbuf_puts(sb, " <- ");
+      for (int k = 0; k < rv->nparents; k++)
+        strbuf_printf(sb, "%s%s", k ? ", " : "",
+                      m->vars[rv->parents[k]]->name->chars);
+    }
+    strbuf_putc(sb, '\n');
+  }
+}
+
+static void graph_dot(StrBuf *sb, const Model *m) {
+  strbuf_printf(sb, "digraph \"%s\" {\n  rankdir=TB;\n", m->name->chars);
+  for (int i = 0; i < m->nvars; i++) {
+    const RandomVar *rv = m->vars[i];
+    const char *style = rv->deterministic ? "shape=box"
+                        : rv->role == RV_OBSERVED
+                            ? "shape=ellipse, style=filled, fillcolor=gray85"
+                        : rv->role == RV_INTERVENED
+                            ? "shape=ellipse, style=dashed"
+                            : "shape=ellipse";
+    strbuf_printf(sb, "  \"%s\" [label=\"%s\\n%s\", %s];\n", rv->name->chars,
+                  rv->name->chars,
+                  rv->family ? rv->family->name : "Deterministic", style);
+  }
+  for (int i = 0; i < m->nvars; i++)
+    for (int k = 0; k < m->vars[i]->nparents; k++)
+      strbuf_printf(sb, "  \"%s\" -> \"%s\";\n",
+                    m->vars[m->vars[i]->parents[k]]->name->chars,
+                    m->vars[i]->name->chars);
+  strbuf_puts(sb, "}\n");
+}
+
+static bool has_suffix(const char *s, const char *suffix) {
+  size_t n = strlen(s), k = strlen(suffix);
+  return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Renders DOT text through Graphviz's dot into path (svg, png, pdf). */
+static bool render_dot(VM *vm, const StrBuf *dot, const char *path,
+                       const char *format) {
+  if (access("/usr/bin/dot", X_OK) != 0 && system("command -v dot >/dev/null 2>&1") != 0)
+    return vm_error(vm, "model_graph(): drawing %s needs Graphviz (apt-get "
+                        "install graphviz); write a .dot file instead",
+                    format);
+  StrBuf cmd;
+  strbuf_init(&cmd);
+  strbuf_printf(&cmd, "dot -T%s -o '%s'", format, path);
+  FILE *p = popen(cmd.data, "w");
+  if (!p)
+    return vm_error(vm, "model_graph(): cannot run dot");
+  fwrite(dot->data, 1, dot->len, p);
+  if (pclose(p) != 0)
+    return vm_error(vm, "model_graph(): dot failed to write '%s'", path);
+  return true;
+}
+
+static bool b_model_graph(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {"model", "file", "format", NULL};
+  Args a;
+  const char *file, *format;
+  if (!args_bind(&a, vm, call, "model_graph", names, 1) ||
+      !args_string_or(&a, 1, NULL, &file) ||
+      !args_string_or(&a, 2, file ? "dot" : "text", &format))
+    return false;
+  Model *m = model_get(vm, a.v[0], "model_graph");
+  if (!m)
+    return false;
+  StrBuf sb;
+  strbuf_init(&sb);
+  if (strcmp(format, "text") == 0 && !file) {
+    graph_text(&sb, m);
+    *result = OBJ_VAL(string_new(sb.data, sb.len));
+    return true;
+  }
+  graph_dot(&sb, m);
+  *result = OBJ_VAL(string_new(sb.data, sb.len));
+  if (!file)
+    return true;
+  if (has_suffix(file, ".svg") || has_suffix(file, ".png") ||
+      has_suffix(file, ".pdf"))
+    return render_dot(vm, &sb, file, strrchr(file, '.') + 1);
+  FILE *f = fopen(file, "w");
+  if (!f)
+    return vm_error(vm, "model_graph(): cannot write '%s'", file);
+  fwrite(sb.data, 1, sb.len, f);
+  fclose(f);
+  return true;
+}
+
+/* ---- registration ----------------------------------------------------- */
+
+static const BuiltinDef model_builtins[] = {
+    {"Potential", b_potential,
+     "Potential(term) or Potential(name, term): add a term to the model's "
+     "log density (inside a model block)"},
+    {"logp", b_logp,
+     "logp(m, point, by_node=false, jacobian=true): log density of a bound "
+     "model at a point (a record of values by name)"},
+    {"grad_logp", b_grad_logp,
+     "grad_logp(m, point): gradient of the log density with respect to each "
+     "free variable's unconstrained value"},
+    {"check_gradients", b_check_gradients,
+     "check_gradients(m, point=nil): compare the tape's gradient with finite "
+     "differences; {ok, max_abs_error, max_rel_error, ...}"},
+    {"find_map", b_find_map,
+     "find_map(m, start=nil, maxiter=5000): the maximum a posteriori point "
+     "(BFGS in unconstrained space, no Jacobian terms, as PyMC)"},
+    {"sample_prior", b_sample_prior,
+     "sample_prior(m, n=500, seed=nil): n draws of every variable from the "
+     "prior (observed ones too: the prior predictive)"},
+    {"do", b_do,
+     "do(m, {x: value}): the model with x set by intervention"},
+    {"observe", b_observe,
+     "observe(m, {y: data}): the model with y conditioned on data"},
+    {"model_graph", b_model_graph,
+     "model_graph(m, file=nil, format=\"text\"): the model's variables and "
+     "dependencies (text, or Graphviz DOT; .svg/.png/.pdf via dot)"},
+    {NULL, NULL, NULL},
+};
+
+void lib_model_register(VM *vm) {
+  builtin_register(vm, model_builtins);
+  for (const DistFamily *const *f = dist_all(); *f; f++) {
+    StrBuf help;
+    strbuf_init(&help);
+    strbuf_printf(&help, "%s(", (*f)->name);
+    for (int i = 0; i < (*f)->nparams; i++)
+      strbuf_printf(&help, "%s%s", i ? ", " : "", (*f)->params[i]);
+    strbuf_puts(&help, ", shape=nil, lower=nil, upper=nil, observed=nil): "
+                       "a distribution, for `x ~ ...` in a model");
+    vm_define_global(vm, (*f)->name,
+                     OBJ_VAL(native_new((*f)->name, b_dist, help.data,
+                                        (void *)*f)));
+  }
+  model_install(vm);
+}
