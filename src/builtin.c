@@ -174,6 +174,16 @@ bool args_count(Args *a, int i, size_t *out) {
   return true;
 }
 
+bool args_size(Args *a, int i, size_t *out) {
+  if (!args_count(a, i, out))
+    return false;
+  if (*out > BUILTIN_MAX_ELEMENTS)
+    return args_error(a, i, "asks for %zu elements, more than the limit of "
+                            "%zu",
+                      *out, BUILTIN_MAX_ELEMENTS);
+  return true;
+}
+
 bool args_count_or(Args *a, int i, size_t dflt, size_t *out) {
   if (!args_given(a, i)) {
     *out = dflt;
@@ -235,6 +245,8 @@ ObjTensor *builtin_to_vector(Value v) {
     if (!r->has_start || !r->has_stop)
       return NULL;
     size_t n = range_length(r);
+    if (n > BUILTIN_MAX_ELEMENTS)
+      return NULL;
     ObjTensor *t = tensor_vector(n);
     for (size_t i = 0; i < n; i++)
       t->data[i] = r->start + (double)i * r->step;
@@ -260,6 +272,10 @@ bool args_vector(Args *a, int i, ObjTensor **out) {
   if (IS_TENSOR(v) && AS_TENSOR(v)->ndim == 2)
     return args_error(a, i, "must be a vector, got a %zu x %zu matrix",
                       AS_TENSOR(v)->shape[0], AS_TENSOR(v)->shape[1]);
+  if (IS_RANGE(v) && range_length(AS_RANGE(v)) > BUILTIN_MAX_ELEMENTS)
+    return args_error(a, i, "is a range of %zu numbers, more than the limit "
+                            "of %zu",
+                      range_length(AS_RANGE(v)), BUILTIN_MAX_ELEMENTS);
   ObjTensor *t = builtin_to_vector(v);
   if (!t) {
     if (IS_LIST(v))

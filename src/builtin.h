@@ -26,6 +26,10 @@
 
 enum { ARGS_MAX = 24 };
 
+/* The most elements a builtin creates from a size the user gives (2 GiB of
+ * doubles): past it, an error instead of an out-of-memory abort. */
+#define BUILTIN_MAX_ELEMENTS ((size_t)1 << 28)
+
 typedef struct BuiltinDef {
   const char *name;
   NativeFn fn;
@@ -66,6 +70,9 @@ bool args_int(Args *a, int i, int64_t *out); /* a whole number */
 bool args_int_or(Args *a, int i, int64_t dflt, int64_t *out);
 bool args_count(Args *a, int i, size_t *out); /* a whole number >= 0 */
 bool args_count_or(Args *a, int i, size_t dflt, size_t *out);
+/* A count of elements to create: as args_count, at most
+ * BUILTIN_MAX_ELEMENTS. */
+bool args_size(Args *a, int i, size_t *out);
 bool args_bool_or(Args *a, int i, bool dflt, bool *out);
 bool args_string(Args *a, int i, ObjString **out);
 bool args_string_or(Args *a, int i, const char *dflt, const char **out);

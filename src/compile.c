@@ -515,6 +515,8 @@ static void compile_collection(Compiler *c, const Ast *node) {
   emit_op_u16(c, node, OP_BUILD_RECORD, n);
 }
 
+static void compile_if_expr(Compiler *c, const Ast *node);
+
 /* The value of a branch of an if used as an expression: one expression
  * (blocks that declare things would need stack slots under the temporaries
  * of the enclosing expression, so they are rejected with advice). */
@@ -532,6 +534,10 @@ static void compile_branch_value(Compiler *c, const Ast *branch) {
     return;
   }
   const Ast *only = branch->list.items[0];
+  if (branch->list.count == 1 && only->kind == AST_IF) {
+    compile_if_expr(c, only);
+    return;
+  }
   if (branch->list.count != 1 || only->kind != AST_EXPR_STMT) {
     error_at(c, branch,
              "an 'if' used as a value needs a single expression in each "
@@ -740,13 +746,31 @@ static void compile_function(Compiler *c, const Ast *node, const char *name,
 
 /* ---- statements ------------------------------------------------------- */
 
+static void predeclare_functions(Compiler *c, const Ast *block);
+
 static void compile_block(Compiler *c, const Ast *block) {
   begin_scope(c);
   compile_block_body(c, block);
   end_scope(c, block);
 }
 
+/* Functions declared in a block are visible to each other wherever they
+ * are declared (mutual recursion), so their slots exist from the block's
+ * start. At the top level they are globals, which already behave so. */
+static void predeclare_functions(Compiler *c, const Ast *block) {
+  if (at_global_scope(c))
+    return;
+  for (int i = 0; i < block->list.count; i++) {
+    const Ast *s = block->list.items[i];
+    if (s->kind != AST_FN_DECL)
+      continue;
+    emit(c, s, OP_NIL);
+    declare_local(c, s, s->a->str);
+  }
+}
+
 static void compile_block_body(Compiler *c, const Ast *block) {
+  predeclare_functions(c, block);
   for (int i = 0; i < block->list.count; i++)
     compile_stmt(c, block->list.items[i]);
 }
@@ -1098,9 +1122,13 @@ static void compile_fn_decl(Compiler *c, const Ast *node) {
     define_name(c, node, fn->str);
     return;
   }
-  /* Declared before its body so it can call itself. */
-  int slot = declare_local(c, node, fn->str);
-  emit(c, node, OP_NIL);
+  /* Declared before its body so it can call itself (blocks predeclare
+   * their functions; see predeclare_functions). */
+  int slot = resolve_local(c->fs, fn->str);
+  if (slot < 0 || c->fs->locals[slot].depth != c->fs->scope_depth) {
+    slot = declare_local(c, node, fn->str);
+    emit(c, node, OP_NIL);
+  }
   compile_function(c, fn, fn->str, false);
   emit2(c, node, OP_SET_LOCAL, (uint8_t)slot);
 }
@@ -1196,6 +1224,7 @@ static void compile_tail(Compiler *c, const Ast *node) {
       return;
     }
     begin_scope(c);
+    predeclare_functions(c, node);
     for (int i = 0; i < n - 1; i++)
       compile_stmt(c, node->list.items[i]);
     compile_tail(c, node->list.items[n - 1]);

@@ -172,7 +172,7 @@ static bool draw_n(VM *vm, const CallArgs *call, const RandomSpec *spec,
   size_t n;
   Param p[RANDOM_MAX_PARAMS];
   if (!args_bind(&a, vm, call, spec->fn, spec->names, 1 + spec->nrequired) ||
-      !args_count(&a, 0, &n))
+      !args_size(&a, 0, &n))
     return false;
   for (int j = 0; j < spec->nparams; j++)
     if (!param_read(&a, 1 + j, n, spec->kind[j], j < spec->nrequired,
@@ -377,7 +377,7 @@ static bool b_rcategorical(VM *vm, const CallArgs *call, Value *result) {
   Rng *rng;
   bool owned;
   if (!args_bind(&a, vm, call, "rcategorical", names, 2) ||
-      !args_count(&a, 0, &n) || !weights_read(&a, 1, false, &p) ||
+      !args_size(&a, 0, &n) || !weights_read(&a, 1, false, &p) ||
       !call_rng(&a, 2, &rng, &owned))
     return false;
   gsl_ran_discrete_t *table = gsl_ran_discrete_preproc(p->len, p->data);
@@ -402,7 +402,7 @@ static bool b_rdirichlet(VM *vm, const CallArgs *call, Value *result) {
   Rng *rng;
   bool owned;
   if (!args_bind(&a, vm, call, "rdirichlet", names, 2) ||
-      !args_count(&a, 0, &n) || !weights_read(&a, 1, true, &alpha) ||
+      !args_size(&a, 0, &n) || !weights_read(&a, 1, true, &alpha) ||
       !call_rng(&a, 2, &rng, &owned))
     return false;
   const size_t k = alpha->len;
@@ -440,7 +440,7 @@ static bool b_rmvnormal(VM *vm, const CallArgs *call, Value *result) {
   size_t n;
   ObjTensor *mu, *cov;
   if (!args_bind(&a, vm, call, "rmvnormal", names, 3) ||
-      !args_count(&a, 0, &n) || !args_vector(&a, 1, &mu) ||
+      !args_size(&a, 0, &n) || !args_vector(&a, 1, &mu) ||
       !args_tensor(&a, 2, &cov))
     return false;
   const size_t k = mu->len;
@@ -499,7 +499,7 @@ static bool b_shuffle(VM *vm, const CallArgs *call, Value *result) {
   if (IS_NUM(x)) {
     /* A count m is 0, 1, ..., m - 1, as numpy's permutation(m). */
     size_t m;
-    if (!args_count(&a, 0, &m))
+    if (!args_size(&a, 0, &m))
       return false;
     t = tensor_vector(m);
     for (size_t i = 0; i < m; i++)

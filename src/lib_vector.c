@@ -28,7 +28,7 @@
 /* Largest number of elements a builtin will allocate from user-given sizes:
  * 2^28 doubles (2 GiB). A bigger request (zeros(1e10)) is almost always a
  * typo and would otherwise end in an out-of-memory abort. */
-#define VECTOR_MAX_ELEMENTS ((size_t)1 << 28)
+#define VECTOR_MAX_ELEMENTS BUILTIN_MAX_ELEMENTS
 
 /* seq()'s tolerance for a stop that the step nearly lands on, as R's
  * seq.default (n + 1e-10 before truncating). */

@@ -19,8 +19,28 @@ enum { FORMAT_MAX_DEPTH = 64 };
 /* Significant digits of a printed non-integer, as R's default. */
 enum { NUMBER_DIGITS = 7 };
 
+/* Python's rule: nil, false, 0, "" and empty lists and records are false.
+ * (Vectors are decided by the VM: one element is its value, more is an
+ * error, as in numpy.) */
 bool value_truthy(Value v) {
-  return !(IS_NIL(v) || IS_UNDEF(v) || (IS_BOOL(v) && !AS_BOOL(v)));
+  switch (v.type) {
+  case VAL_NIL:
+  case VAL_UNDEF:
+    return false;
+  case VAL_BOOL:
+    return AS_BOOL(v);
+  case VAL_NUM:
+    return AS_NUM(v) != 0.0;
+  case VAL_OBJ:
+    break;
+  }
+  switch (OBJ_KIND(v)) {
+  case OBJ_STRING: return AS_STRING(v)->len > 0;
+  case OBJ_LIST: return AS_LIST(v)->len > 0;
+  case OBJ_RECORD: return AS_RECORD(v)->fields.count > 0;
+  case OBJ_TENSOR: return AS_TENSOR(v)->len > 0;
+  default: return true;
+  }
 }
 
 static bool tensor_equal(const ObjTensor *a, const ObjTensor *b) {
@@ -33,28 +53,60 @@ static bool tensor_equal(const ObjTensor *a, const ObjTensor *b) {
   return true;
 }
 
-static bool list_equal(const ObjList *a, const ObjList *b) {
+/* Pairs of containers being compared, so that lists which contain
+ * themselves compare without endless recursion (a pair met again is
+ * assumed equal: any difference shows up elsewhere). */
+typedef struct Comparing {
+  const Obj *a[FORMAT_MAX_DEPTH + 1], *b[FORMAT_MAX_DEPTH + 1];
+  int depth;
+} Comparing;
+
+static bool equal_in(Value a, Value b, Comparing *c);
+
+static bool list_equal(const ObjList *a, const ObjList *b, Comparing *c) {
   if (a->len != b->len)
     return false;
   for (size_t i = 0; i < a->len; i++)
-    if (!value_equal(a->items[i], b->items[i]))
+    if (!equal_in(a->items[i], b->items[i], c))
       return false;
   return true;
 }
 
-static bool record_equal(const ObjRecord *a, const ObjRecord *b) {
+static bool record_equal(const ObjRecord *a, const ObjRecord *b,
+                         Comparing *c) {
   if (a->fields.count != b->fields.count)
     return false;
   for (size_t i = 0; i < a->fields.count; i++) {
     Value other;
     if (!table_get(&b->fields, a->fields.entries[i].key, &other) ||
-        !value_equal(a->fields.entries[i].value, other))
+        !equal_in(a->fields.entries[i].value, other, c))
       return false;
   }
   return true;
 }
 
+static bool containers_equal(Value a, Value b, Comparing *c) {
+  for (int i = 0; i < c->depth; i++)
+    if (c->a[i] == AS_OBJ(a) && c->b[i] == AS_OBJ(b))
+      return true;
+  if (c->depth >= FORMAT_MAX_DEPTH)
+    return false;
+  c->a[c->depth] = AS_OBJ(a);
+  c->b[c->depth] = AS_OBJ(b);
+  c->depth++;
+  bool eq = IS_LIST(a) ? list_equal(AS_LIST(a), AS_LIST(b), c)
+                       : record_equal(AS_RECORD(a), AS_RECORD(b), c);
+  c->depth--;
+  return eq;
+}
+
 bool value_equal(Value a, Value b) {
+  Comparing c;
+  c.depth = 0;
+  return equal_in(a, b, &c);
+}
+
+static bool equal_in(Value a, Value b, Comparing *c) {
   if (a.type != b.type)
     return false;
   switch (a.type) {
@@ -78,9 +130,8 @@ bool value_equal(Value a, Value b) {
   case OBJ_TENSOR:
     return tensor_equal(AS_TENSOR(a), AS_TENSOR(b));
   case OBJ_LIST:
-    return list_equal(AS_LIST(a), AS_LIST(b));
   case OBJ_RECORD:
-    return record_equal(AS_RECORD(a), AS_RECORD(b));
+    return containers_equal(a, b, c);
   case OBJ_RANGE: {
     const ObjRange *x = AS_RANGE(a), *y = AS_RANGE(b);
     return x->start == y->start && x->stop == y->stop && x->step == y->step &&
@@ -161,9 +212,23 @@ static void format_key(StrBuf *sb, const ObjString *k) {
     format_string_repr(sb, k);
 }
 
-static void format_depth(StrBuf *sb, Value v, bool repr, int depth);
+/* The containers being printed, outermost first: a list or record met again
+ * inside itself prints as [...] or {...}, as Python does. */
+typedef struct Printing {
+  const Obj *open[FORMAT_MAX_DEPTH + 1];
+  int depth;
+} Printing;
 
-static void format_object(StrBuf *sb, Value v, bool repr, int depth) {
+static void format_depth(StrBuf *sb, Value v, bool repr, Printing *p);
+
+static bool printing_already(const Printing *p, const Obj *o) {
+  for (int i = 0; i < p->depth; i++)
+    if (p->open[i] == o)
+      return true;
+  return false;
+}
+
+static void format_object(StrBuf *sb, Value v, bool repr, Printing *p) {
   switch (OBJ_KIND(v)) {
   case OBJ_STRING:
     if (repr)
@@ -176,26 +241,38 @@ static void format_object(StrBuf *sb, Value v, bool repr, int depth) {
     return;
   case OBJ_LIST: {
     const ObjList *l = AS_LIST(v);
+    if (printing_already(p, AS_OBJ(v))) {
+      strbuf_puts(sb, "[...]");
+      return;
+    }
+    p->open[p->depth++] = AS_OBJ(v);
     strbuf_putc(sb, '[');
     for (size_t i = 0; i < l->len; i++) {
       if (i)
         strbuf_puts(sb, ", ");
-      format_depth(sb, l->items[i], true, depth + 1);
+      format_depth(sb, l->items[i], true, p);
     }
     strbuf_putc(sb, ']');
+    p->depth--;
     return;
   }
   case OBJ_RECORD: {
     const Table *t = &AS_RECORD(v)->fields;
+    if (printing_already(p, AS_OBJ(v))) {
+      strbuf_puts(sb, "{...}");
+      return;
+    }
+    p->open[p->depth++] = AS_OBJ(v);
     strbuf_putc(sb, '{');
     for (size_t i = 0; i < t->count; i++) {
       if (i)
         strbuf_puts(sb, ", ");
       format_key(sb, t->entries[i].key);
       strbuf_puts(sb, ": ");
-      format_depth(sb, t->entries[i].value, true, depth + 1);
+      format_depth(sb, t->entries[i].value, true, p);
     }
     strbuf_putc(sb, '}');
+    p->depth--;
     return;
   }
   case OBJ_RANGE: {
@@ -234,7 +311,7 @@ static void format_object(StrBuf *sb, Value v, bool repr, int depth) {
   }
 }
 
-static void format_depth(StrBuf *sb, Value v, bool repr, int depth) {
+static void format_depth(StrBuf *sb, Value v, bool repr, Printing *p) {
   switch (v.type) {
   case VAL_NIL:
   case VAL_UNDEF:
@@ -247,17 +324,19 @@ static void format_depth(StrBuf *sb, Value v, bool repr, int depth) {
     value_format_number(sb, AS_NUM(v));
     return;
   case VAL_OBJ:
-    if (depth > FORMAT_MAX_DEPTH) {
+    if (p->depth >= FORMAT_MAX_DEPTH) {
       strbuf_puts(sb, "...");
       return;
     }
-    format_object(sb, v, repr, depth);
+    format_object(sb, v, repr, p);
     return;
   }
 }
 
 void value_format(StrBuf *sb, Value v, bool repr) {
-  format_depth(sb, v, repr, 0);
+  Printing p;
+  p.depth = 0;
+  format_depth(sb, v, repr, &p);
 }
 
 void value_print(FILE *out, Value v, bool repr) {

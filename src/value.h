@@ -43,7 +43,8 @@ typedef struct Value {
 #define AS_NUM(v) ((v).as.num)
 #define AS_OBJ(v) ((v).as.obj)
 
-/* nil and false are false; everything else (0 included) is true, as in Lua. */
+/* As in Python: nil, false, 0, "", [] and {} are false; everything else is
+ * true. */
 bool value_truthy(Value v);
 
 /* Structural equality: numbers by value, strings by contents, vectors and

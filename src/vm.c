@@ -40,6 +40,10 @@
 /* Values on the stack and nested calls; recursion deeper than FRAMES_MAX is
  * a user's runaway recursion, reported as such. */
 enum { STACK_MAX = 1 << 17, FRAMES_MAX = 8000, SLOTS_PER_FRAME_MAX = 256 };
+/* Nested vm_call()s (a builtin calling back into ppl, which calls the
+ * builtin again...) each use C stack; past this depth it is a runaway
+ * recursion. 8 MB of C stack holds several times this many. */
+enum { C_DEPTH_MAX = 400 };
 
 typedef struct CallFrame {
   ObjClosure *closure;
@@ -88,6 +92,7 @@ struct VM {
   Rng *rng;
   const ModelHooks *model_hooks;
   void *model_ctx;
+  int c_depth; /* vm_call()s in progress */
 };
 
 /* ---- globals ---------------------------------------------------------- */
@@ -471,6 +476,10 @@ static bool call_value(VM *vm, int argc, int kwc, ObjList *kwnames) {
 static bool truth(VM *vm, Value v, bool *out) {
   if (IS_TENSOR(v)) {
     const ObjTensor *t = AS_TENSOR(v);
+    if (t->len == 0) {
+      *out = false;
+      return true;
+    }
     if (t->len != 1)
       return vm_error(vm, "the truth value of a %s of %zu elements is "
                           "ambiguous; use any() or all()",
@@ -1018,15 +1027,21 @@ fail:
 
 bool vm_call(VM *vm, Value callee, int argc, const Value *argv, Value *result) {
   Value *base = vm->sp;
-  if (base + argc + SLOTS_PER_FRAME_MAX >= vm->stack + STACK_MAX)
-    return vm_error(vm, "stack overflow");
+  if (base + argc + SLOTS_PER_FRAME_MAX >= vm->stack + STACK_MAX ||
+      vm->c_depth >= C_DEPTH_MAX)
+    return vm_error(vm, "stack overflow: more than %d nested calls through "
+                        "builtins such as map() (is a recursion missing its "
+                        "base case?)",
+                    C_DEPTH_MAX);
   *vm->sp++ = callee;
   for (int i = 0; i < argc; i++)
     *vm->sp++ = argv[i];
   int depth = vm->frame_count;
+  vm->c_depth++;
   bool ok = call_value(vm, argc, 0, NULL);
   if (ok && vm->frame_count > depth)
     ok = run(vm, depth);
+  vm->c_depth--;
   if (!ok) {
     close_upvalues(vm, base);
     vm->sp = base;

@@ -122,8 +122,13 @@ static bool concat(VM *vm, Value a, Value b, Value *out) {
   return unsupported(vm, OP_ADD, a, b);
 }
 
+/* Byte order over the whole strings (they may contain \0), then length. */
 static bool string_compare(OpCode op, Value a, Value b, Value *out) {
-  int c = strcmp(AS_CSTRING(a), AS_CSTRING(b));
+  const ObjString *x = AS_STRING(a), *y = AS_STRING(b);
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->chars, y->chars, n);
+  if (c == 0)
+    c = x->len < y->len ? -1 : x->len > y->len ? 1 : 0;
   switch (op) {
   case OP_LT: *out = BOOL_VAL(c < 0); return true;
   case OP_LE: *out = BOOL_VAL(c <= 0); return true;

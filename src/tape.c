@@ -1,0 +1,1917 @@
+/*
+ * tape.c — reverse-mode automatic differentiation over a flat list of
+ * vectorised instructions (the contract is tape.h; the design notes and
+ * how to add an op are in doc/tape.md).
+ *
+ * Building. Slots and instructions go into malloc-owned arrays that grow by
+ * doubling; constant data is copied into a pool owned by the tape. Each
+ * builder works out the output shape at once and reports user errors
+ * (shapes, indices) as sentences. Whether a slot depends on theta is known
+ * when it is made: theta and its views do, constants do not, and an
+ * instruction's output does when one of its inputs does. theta grows to
+ * cover every view (the model layer allocates the tape with dimension 0
+ * and discovers the parameters as it runs).
+ *
+ * Freezing (tape_finish) lays out the value buffer of every TapeState:
+ *
+ *   [ theta | outputs that depend on theta | outputs that do not ]
+ *   0       dim                            nadj                  nval
+ *
+ * Adjoints exist only for the first nadj doubles, so one memset zeroes
+ * them and the gradient is adj[0 .. dim). theta is copied into the buffer
+ * at each evaluation (dim doubles, nothing next to a sweep), and parameter
+ * views point into that copy. Constants point into the tape's pool, shared
+ * read-only by every state. RESHAPE, COPY and TRANSPOSE of a vector share
+ * their input's values and adjoints and cost nothing when evaluated.
+ * Instructions that do not depend on theta run once, in tape_state_alloc.
+ *
+ * Evaluating. The forward sweep runs the theta-dependent instructions in
+ * order, the reverse sweep runs them backwards, each adding its output's
+ * adjoint times its partials into the adjoints of those inputs that depend
+ * on theta (the others have none: their adjoint pointer is NULL). An op is
+ * a case of a switch with one tight loop per broadcasting mode (same grid,
+ * scalar a, scalar b, general strides) chosen when the op is built, so no
+ * loop branches on shapes.
+ *
+ * DIST fusion. A family computes a log density and its partials in one
+ * pass. When the adjoint of a DIST's output is 1 at every evaluation (the
+ * output reaches the tape's output only through SUM_SCALARS, scalar ADD or
+ * an alias, once), tape_logp_grad asks for value and partials during the
+ * forward sweep, adding straight into the input adjoints (zeroed before the
+ * sweep), and skips the DIST on the way back. Other DISTs call the family
+ * again in the reverse sweep with their output adjoint.
+ *
+ * Failure. A NaN output, a non-positive-definite matrix given to CHOLESKY,
+ * or a gradient that is not finite all make the log density -INFINITY with
+ * the gradient zeroed: a sampler treats the point as outside the support.
+ *
+ * Invariant: an instruction reads only slots made before its output, so one
+ * sweep forward and one backward are correct; nothing allocates after
+ * tape_state_alloc.
+ *
+ * References: Carpenter et al. (2015), The Stan Math Library: Reverse-Mode
+ * Automatic Differentiation in C++; Griewank & Walther (2008), Evaluating
+ * Derivatives, 2nd ed.; Giles (2008), An extended collection of matrix
+ * derivative results for forward and reverse mode AD (MATMUL, TRI_SOLVE);
+ * Murray (2016), Differentiation of the Cholesky decomposition,
+ * arXiv:1602.07527 (CHOLESKY forward and reverse, blocked).
+ */
+#include <config.h>
+#include "tape.h"
+
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_psi.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "dist.h"
+
+/* Slot storage starts on a 64-byte cache line (8 doubles), so vector loops
+ * over a slot never straddle a line at their first element. */
+enum { ALIGN_DOUBLES = 8, ALIGN_BYTES = ALIGN_DOUBLES * sizeof(double) };
+
+/* Block size of the blocked Cholesky factorisation and its reverse: LAPACK's
+ * default for dpotrf (ilaenv returns 64 on common platforms). */
+enum { CHOL_BLOCK = 64 };
+
+/* First capacity of every growing array. */
+enum { INITIAL_CAP = 16 };
+
+static const double INV_SQRT_2PI = 0.39894228040143267794; /* 1/sqrt(2 pi) */
+
+/* ---- the tape ----------------------------------------------------------- */
+
+typedef enum {
+  SLOT_THETA, /* slot 0: the whole parameter vector */
+  SLOT_PARAM, /* a view of theta: off is its offset into theta */
+  SLOT_CONST, /* data in the tape's pool at off */
+  SLOT_VALUE, /* an instruction's output in the state's buffer at off */
+  SLOT_ALIAS, /* shares the storage of slot src */
+} SlotKind;
+
+typedef struct Slot {
+  size_t rows, cols;   /* as tape_shape reports: a vector is rows x 1 */
+  size_t grows, gcols; /* as broadcasting sees it: a vector is 1 x n */
+  size_t len;
+  size_t off;   /* see SlotKind */
+  TapeSlot src; /* SLOT_ALIAS only */
+  int8_t ndim;
+  uint8_t kind;
+  bool dep; /* its value depends on theta */
+} Slot;
+
+/* Broadcasting mode of a binary op (and of BROADCAST). */
+typedef enum {
+  BC_SAME, /* a and b have the output's grid */
+  BC_SA,   /* a has one element */
+  BC_SB,   /* b has one element */
+  BC_GEN,  /* general: strides per row and column */
+} BcMode;
+
+typedef struct Instr {
+  uint8_t op;   /* TapeOp */
+  uint8_t mode; /* BcMode of a binary op */
+  bool dep;     /* the output depends on theta */
+  bool unit;    /* a DIST whose output adjoint is always 1 (fused) */
+  int32_t nin;
+  TapeSlot out;
+  TapeSlot a, b;   /* the first two inputs, or TAPE_NONE */
+  size_t in_off;   /* all nin inputs: Tape.ins[in_off ..] */
+  size_t aux_off;  /* GATHER, GATHER_ROWS: indices at Tape.idx[aux_off ..] */
+  size_t naux;
+  double alpha;    /* LEAKY_RELU: slope for a <= 0 */
+  const DistFamily *family;
+  size_t scratch_off; /* doubles of per-state scratch */
+  size_t view_off;    /* DIST: TapeState.views / grads [view_off ..] */
+} Instr;
+
+struct Tape {
+  size_t dim;
+  Slot *slots;
+  size_t nslots, cap_slots;
+  Instr *instrs;
+  size_t ninstr, cap_instrs;
+  TapeSlot *ins;
+  size_t nins, cap_ins;
+  size_t *idx;
+  size_t nidx, cap_idx;
+  double *pool;
+  size_t npool, cap_pool;
+  size_t nscratch; /* doubles of scratch per state */
+  size_t nviews;   /* DIST inputs over all DIST instructions */
+  TapeSlot out;
+  bool finished;
+  /* Set by tape_finish. */
+  size_t nval, nadj;
+  uint32_t *run_const, *run_dep; /* instruction numbers to run */
+  size_t nrun_const, nrun_dep;
+};
+
+struct TapeState {
+  const Tape *t;
+  double *val;       /* t->nval doubles: theta, then instruction outputs */
+  double *adj;       /* t->nadj doubles: adjoints of theta-dependent slots */
+  double *scratch;   /* t->nscratch doubles */
+  const double **v;  /* per slot: its values */
+  double **a;        /* per slot: its adjoints, NULL when not dependent */
+  DistTensor *views; /* per DIST input: a view of its values */
+  double **grads;    /* per DIST input: its adjoints or NULL */
+  bool const_failed; /* a constant instruction failed (CHOLESKY) */
+  bool failed;       /* the current sweep failed */
+};
+
+static const int8_t op_nin[] = {
+#define X(name, nin, doc) nin,
+    TAPE_OPS(X)
+#undef X
+};
+
+const char *tape_op_name(TapeOp op) {
+  static const char *const names[] = {
+#define X(name, nin, doc) #name,
+      TAPE_OPS(X)
+#undef X
+  };
+  ASSERT((unsigned)op < TAPE_NOPS);
+  return names[op];
+}
+
+/* ---- memory -------------------------------------------------------------- */
+
+static void *xrealloc(void *p, size_t n, size_t size) {
+  if (n != 0 && size > SIZE_MAX / n)
+    PANIC("tape: allocation size overflows");
+  void *q = realloc(p, n * size == 0 ? 1 : n * size);
+  if (!q)
+    PANIC("tape: out of memory");
+  return q;
+}
+
+static void *xcalloc(size_t n, size_t size) {
+  void *p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
+  if (!p)
+    PANIC("tape: out of memory");
+  return p;
+}
+
+/* n zeroed doubles aligned to a cache line. */
+static double *alloc_doubles(size_t n) {
+  size_t bytes = (n + ALIGN_DOUBLES) / ALIGN_DOUBLES * ALIGN_BYTES;
+  if (n > SIZE_MAX / sizeof(double) - ALIGN_DOUBLES)
+    PANIC("tape: allocation size overflows");
+  double *p = aligned_alloc(ALIGN_BYTES, bytes);
+  if (!p)
+    PANIC("tape: out of memory");
+  memset(p, 0, bytes);
+  return p;
+}
+
+/* Makes room for need elements of size in *p (capacity *cap). */
+static void reserve(void **p, size_t *cap, size_t need, size_t size) {
+  if (need <= *cap)
+    return;
+  size_t c = *cap ? *cap : INITIAL_CAP;
+  while (c < need)
+    c *= 2;
+  *p = xrealloc(*p, c, size);
+  *cap = c;
+}
+
+static size_t align_up(size_t n) {
+  return (n + ALIGN_DOUBLES - 1) / ALIGN_DOUBLES * ALIGN_DOUBLES;
+}
+
+/* ---- building: slots ------------------------------------------------------ */
+
+Tape *tape_alloc(size_t dim) {
+  Tape *t = xcalloc(1, sizeof *t);
+  t->out = TAPE_NONE;
+  t->dim = dim;
+  Slot theta = {.rows = dim, .cols = 1, .grows = 1, .gcols = dim,
+                .len = dim, .off = 0, .src = TAPE_NONE, .ndim = 1,
+                .kind = SLOT_THETA, .dep = true};
+  reserve((void **)&t->slots, &t->cap_slots, 1, sizeof *t->slots);
+  t->slots[t->nslots++] = theta;
+  return t;
+}
+
+void tape_free(Tape *t) {
+  if (!t)
+    return;
+  free(t->slots);
+  free(t->instrs);
+  free(t->ins);
+  free(t->idx);
+  free(t->pool);
+  free(t->run_const);
+  free(t->run_dep);
+  free(t);
+}
+
+/* A slot of the given shape, normalised: a scalar is 1 x 1, a vector of n
+ * is n x 1 (rows = n) and broadcasts as 1 x n. */
+static Slot shaped(int ndim, size_t rows, size_t cols) {
+  ASSERT(ndim >= 0 && ndim <= 2);
+  Slot s = {.src = TAPE_NONE, .ndim = (int8_t)ndim};
+  if (ndim == 0)
+    rows = cols = 1;
+  else if (ndim == 1)
+    cols = 1;
+  if (cols != 0 && rows > SIZE_MAX / cols)
+    PANIC("tape: slot size overflows");
+  s.rows = rows;
+  s.cols = cols;
+  s.len = rows * cols;
+  s.grows = ndim == 2 ? rows : 1;
+  s.gcols = ndim == 2 ? cols : s.len;
+  return s;
+}
+
+static TapeSlot push_slot(Tape *t, Slot s) {
+  ASSERT(!t->finished);
+  ASSERT(t->nslots < (size_t)INT32_MAX);
+  reserve((void **)&t->slots, &t->cap_slots, t->nslots + 1, sizeof s);
+  t->slots[t->nslots] = s;
+  return (TapeSlot)t->nslots++;
+}
+
+static const Slot *slot_at(const Tape *t, TapeSlot s) {
+  ASSERT(s >= 0 && (size_t)s < t->nslots);
+  return &t->slots[s];
+}
+
+TapeSlot tape_const(Tape *t, int ndim, size_t rows, size_t cols,
+                    const double *data) {
+  Slot s = shaped(ndim, rows, cols);
+  ASSERT(data != NULL || s.len == 0);
+  s.kind = SLOT_CONST;
+  s.off = align_up(t->npool);
+  reserve((void **)&t->pool, &t->cap_pool, s.off + s.len, sizeof(double));
+  if (s.len > 0)
+    memcpy(t->pool + s.off, data, s.len * sizeof(double));
+  t->npool = s.off + s.len;
+  return push_slot(t, s);
+}
+
+TapeSlot tape_scalar(Tape *t, double x) {
+  return tape_const(t, 0, 1, 1, &x);
+}
+
+TapeSlot tape_param(Tape *t, size_t offset, int ndim, size_t rows,
+                    size_t cols) {
+  Slot s = shaped(ndim, rows, cols);
+  s.kind = SLOT_PARAM;
+  s.off = offset;
+  s.dep = true;
+  ASSERT(offset <= SIZE_MAX - s.len);
+  if (offset + s.len > t->dim)
+    t->dim = offset + s.len;
+  return push_slot(t, s);
+}
+
+/* ---- building: shape rules ------------------------------------------------ */
+
+/* Writes a sentence into err (TAPE_ERR_LEN bytes; err may be NULL). */
+static bool fail(char *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static bool fail(char *err, const char *fmt, ...) {
+  if (err) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, TAPE_ERR_LEN, fmt, ap);
+    va_end(ap);
+  }
+  return false;
+}
+
+enum { SHAPE_STR_LEN = 48 };
+
+/* "()", "(3)" or "(2, 3)", as numpy and tensor_shape_str write shapes. */
+static const char *shape_str(const Slot *s, char *buf) {
+  if (s->ndim == 0)
+    snprintf(buf, SHAPE_STR_LEN, "()");
+  else if (s->ndim == 1)
+    snprintf(buf, SHAPE_STR_LEN, "(%zu)", s->len);
+  else
+    snprintf(buf, SHAPE_STR_LEN, "(%zu, %zu)", s->rows, s->cols);
+  return buf;
+}
+
+/* BLAS counts in int. */
+static bool blas_fits(const Slot *s, const char *op, char *err) {
+  if (s->rows <= (size_t)INT_MAX && s->cols <= (size_t)INT_MAX)
+    return true;
+  return fail(err, "%s: a %zu x %zu matrix is too large", op, s->rows,
+              s->cols);
+}
+
+/* The broadcast length of one axis; false when x and y differ and neither
+ * is 1 (numpy). */
+static bool bc_axis(size_t x, size_t y, size_t *out) {
+  if (x == y || y == 1) {
+    *out = x;
+    return true;
+  }
+  if (x == 1) {
+    *out = y;
+    return true;
+  }
+  return false;
+}
+
+/* An instruction being built: its fields and the output shape. */
+typedef struct Build {
+  Tape *t;
+  Instr ins;
+  const Slot *in[2]; /* the first two input slots */
+  Slot out;
+  size_t nscratch;
+  char *err;
+} Build;
+
+static bool shape_binary(Build *b) {
+  const Slot *x = b->in[0], *y = b->in[1];
+  size_t rows, cols;
+  if (!bc_axis(x->grows, y->grows, &rows) ||
+      !bc_axis(x->gcols, y->gcols, &cols)) {
+    char sx[SHAPE_STR_LEN], sy[SHAPE_STR_LEN];
+    return fail(b->err, "shapes %s and %s do not broadcast", shape_str(x, sx),
+                shape_str(y, sy));
+  }
+  if (x->ndim <= 1 && y->ndim <= 1)
+    b->out = shaped(x->ndim > y->ndim ? x->ndim : y->ndim, cols, 1);
+  else
+    b->out = shaped(2, rows, cols);
+  if (x->grows == y->grows && x->gcols == y->gcols)
+    b->ins.mode = BC_SAME;
+  else if (x->len == 1)
+    b->ins.mode = BC_SA;
+  else if (y->len == 1)
+    b->ins.mode = BC_SB;
+  else
+    b->ins.mode = BC_GEN;
+  return true;
+}
+
+static bool need_matrix(const Slot *s, const char *op, const char *what,
+                        char *err) {
+  char buf[SHAPE_STR_LEN];
+  if (s->ndim == 2)
+    return true;
+  return fail(err, "%s: %s must be a matrix, got shape %s", op, what,
+              shape_str(s, buf));
+}
+
+static bool need_vector(const Slot *s, const char *op, const char *what,
+                        char *err) {
+  char buf[SHAPE_STR_LEN];
+  if (s->ndim == 1)
+    return true;
+  return fail(err, "%s: %s must be a vector, got shape %s", op, what,
+              shape_str(s, buf));
+}
+
+static bool need_square(const Slot *s, const char *op, char *err) {
+  if (!need_matrix(s, op, "the input", err) || !blas_fits(s, op, err))
+    return false;
+  if (s->rows == s->cols)
+    return true;
+  return fail(err, "%s: the matrix must be square, got %zu x %zu", op,
+              s->rows, s->cols);
+}
+
+static bool shape_dot(Build *b) {
+  const Slot *x = b->in[0], *y = b->in[1];
+  if (!need_vector(x, "DOT", "the first input", b->err) ||
+      !need_vector(y, "DOT", "the second input", b->err))
+    return false;
+  if (x->len != y->len)
+    return fail(b->err, "DOT: the vectors have %zu and %zu elements", x->len,
+                y->len);
+  if (x->len > (size_t)INT_MAX)
+    return fail(b->err, "DOT: a vector of %zu elements is too long", x->len);
+  b->out = shaped(0, 1, 1);
+  return true;
+}
+
+static bool shape_matvec(Build *b) {
+  const Slot *m = b->in[0], *x = b->in[1];
+  if (!need_matrix(m, "MATVEC", "the first input", b->err) ||
+      !need_vector(x, "MATVEC", "the second input", b->err) ||
+      !blas_fits(m, "MATVEC", b->err))
+    return false;
+  if (m->cols != x->len)
+    return fail(b->err,
+                "MATVEC: the matrix has %zu columns but the vector has %zu "
+                "elements",
+                m->cols, x->len);
+  b->out = shaped(1, m->rows, 1);
+  return true;
+}
+
+static bool shape_matmul(Build *b) {
+  const Slot *x = b->in[0], *y = b->in[1];
+  if (!need_matrix(x, "MATMUL", "the first input", b->err) ||
+      !need_matrix(y, "MATMUL", "the second input", b->err) ||
+      !blas_fits(x, "MATMUL", b->err) || !blas_fits(y, "MATMUL", b->err))
+    return false;
+  if (x->cols != y->rows)
+    return fail(b->err,
+                "MATMUL: the first matrix has %zu columns but the second has "
+                "%zu rows",
+                x->cols, y->rows);
+  b->out = shaped(2, x->rows, y->cols);
+  return true;
+}
+
+static bool shape_transpose(Build *b) {
+  const Slot *x = b->in[0];
+  b->out = x->ndim == 2 ? shaped(2, x->cols, x->rows) : *x;
+  return true;
+}
+
+static bool shape_sum_axis(Build *b) {
+  const Slot *x = b->in[0];
+  const char *name = tape_op_name((TapeOp)b->ins.op);
+  if (!need_matrix(x, name, "the input", b->err))
+    return false;
+  b->out = shaped(1, b->ins.op == TAPE_SUM_ROWS ? x->cols : x->rows, 1);
+  return true;
+}
+
+/* Copies the index list of GATHER / GATHER_ROWS after checking it against
+ * n (elements or rows). */
+static bool take_indices(Build *b, const size_t *idx, size_t n,
+                         const char *what) {
+  const char *name = tape_op_name((TapeOp)b->ins.op);
+  const bool rows = b->ins.op == TAPE_GATHER_ROWS;
+  ASSERT(idx != NULL || b->ins.naux == 0);
+  for (size_t i = 0; i < b->ins.naux; i++)
+    if (idx[i] >= n)
+      return fail(b->err, "%s: %s %zu is out of range for %s %zu", name,
+                  rows ? "row" : "index", idx[i], what, n);
+  Tape *t = b->t;
+  reserve((void **)&t->idx, &t->cap_idx, t->nidx + b->ins.naux,
+          sizeof *t->idx);
+  if (b->ins.naux > 0)
+    memcpy(t->idx + t->nidx, idx, b->ins.naux * sizeof *idx);
+  b->ins.aux_off = t->nidx;
+  t->nidx += b->ins.naux;
+  return true;
+}
+
+static bool shape_gather(Build *b, const size_t *idx) {
+  const Slot *x = b->in[0];
+  char buf[SHAPE_STR_LEN];
+  if (x->ndim == 2)
+    return fail(b->err, "GATHER: the input must be a vector, got shape %s",
+                shape_str(x, buf));
+  if (!take_indices(b, idx, x->len, "a vector of length"))
+    return false;
+  b->out = shaped(1, b->ins.naux, 1);
+  return true;
+}
+
+static bool shape_gather_rows(Build *b, const size_t *idx) {
+  const Slot *x = b->in[0];
+  if (!need_matrix(x, "GATHER_ROWS", "the input", b->err) ||
+      !take_indices(b, idx, x->rows, "a matrix of rows"))
+    return false;
+  b->out = shaped(2, b->ins.naux, x->cols);
+  return true;
+}
+
+static bool shape_stack(Build *b, const TapeSlot *in, int nin) {
+  size_t n = 0;
+  for (int k = 0; k < nin; k++) {
+    const Slot *s = slot_at(b->t, in[k]);
+    char buf[SHAPE_STR_LEN];
+    if (s->ndim == 2)
+      return fail(b->err,
+                  "STACK: input %d has shape %s; only scalars and vectors "
+                  "stack",
+                  k + 1, shape_str(s, buf));
+    n += s->len;
+  }
+  b->out = shaped(1, n, 1);
+  return true;
+}
+
+/* The shape in aux = size_t[3] {ndim, rows, cols} of RESHAPE / BROADCAST. */
+static bool aux_shape(Build *b, const size_t *aux, size_t naux, Slot *s) {
+  const char *name = tape_op_name((TapeOp)b->ins.op);
+  ASSERT(aux != NULL && naux == 3);
+  if (aux[0] > 2)
+    return fail(b->err, "%s: a shape has 0, 1 or 2 dimensions, not %zu", name,
+                aux[0]);
+  if (aux[0] == 2 && aux[2] != 0 && aux[1] > SIZE_MAX / aux[2])
+    return fail(b->err, "%s: a %zu x %zu matrix is too large", name, aux[1],
+                aux[2]);
+  *s = shaped((int)aux[0], aux[1], aux[2]);
+  return true;
+}
+
+static bool shape_reshape(Build *b, const size_t *aux, size_t naux) {
+  const Slot *x = b->in[0];
+  Slot s;
+  if (!aux_shape(b, aux, naux, &s))
+    return false;
+  if (s.len != x->len) {
+    char sx[SHAPE_STR_LEN], ss[SHAPE_STR_LEN];
+    return fail(b->err, "RESHAPE: cannot reshape shape %s (%zu elements) into "
+                        "shape %s",
+                shape_str(x, sx), x->len, shape_str(&s, ss));
+  }
+  b->out = s;
+  return true;
+}
+
+static bool shape_broadcast(Build *b, const size_t *aux, size_t naux) {
+  const Slot *x = b->in[0];
+  Slot s;
+  size_t rows, cols;
+  if (!aux_shape(b, aux, naux, &s))
+    return false;
+  if (!bc_axis(s.grows, x->grows, &rows) ||
+      !bc_axis(s.gcols, x->gcols, &cols) || rows != s.grows ||
+      cols != s.gcols || (x->ndim == 2 && s.ndim < 2)) {
+    char sx[SHAPE_STR_LEN], ss[SHAPE_STR_LEN];
+    return fail(b->err, "BROADCAST: shape %s does not broadcast to %s",
+                shape_str(x, sx), shape_str(&s, ss));
+  }
+  b->out = s;
+  b->ins.mode = x->len == s.len ? BC_SAME : x->len == 1 ? BC_SA : BC_GEN;
+  return true;
+}
+
+static bool shape_cholesky(Build *b) {
+  const Slot *x = b->in[0];
+  if (!need_square(x, "CHOLESKY", b->err))
+    return false;
+  b->out = *x;
+  size_t blk = x->rows < CHOL_BLOCK ? x->rows : CHOL_BLOCK;
+  b->nscratch = x->len + blk * blk; /* the adjoint being built, one block */
+  return true;
+}
+
+static bool shape_tri_solve(Build *b) {
+  const Slot *l = b->in[0], *r = b->in[1];
+  char buf[SHAPE_STR_LEN];
+  if (!need_square(l, "TRI_SOLVE", b->err) ||
+      !blas_fits(r, "TRI_SOLVE", b->err))
+    return false;
+  if (r->ndim == 0)
+    return fail(b->err, "TRI_SOLVE: the right-hand side must be a vector or "
+                        "a matrix, got shape %s",
+                shape_str(r, buf));
+  if (r->rows != l->rows)
+    return fail(b->err, "TRI_SOLVE: the matrix is %zu x %zu but the "
+                        "right-hand side has %zu rows",
+                l->rows, l->cols, r->rows);
+  b->out = *r;
+  b->nscratch = r->len;
+  return true;
+}
+
+static bool shape_log_diag_sum(Build *b) {
+  if (!need_square(b->in[0], "LOG_DIAG_SUM", b->err))
+    return false;
+  b->out = shaped(0, 1, 1);
+  return true;
+}
+
+static bool shape_sum_scalars(Build *b, const TapeSlot *in, int nin) {
+  for (int k = 0; k < nin; k++) {
+    const Slot *s = slot_at(b->t, in[k]);
+    char buf[SHAPE_STR_LEN];
+    if (s->len != 1)
+      return fail(b->err, "SUM_SCALARS: input %d has shape %s, not a scalar",
+                  k + 1, shape_str(s, buf));
+  }
+  b->out = shaped(0, 1, 1);
+  return true;
+}
+
+/* Works out the output shape of op (and its mode, scratch and aux). */
+static bool infer(Build *b, const TapeSlot *in, int nin, const void *aux,
+                  size_t naux) {
+  const TapeOp op = (TapeOp)b->ins.op;
+  switch (op) {
+  case TAPE_ADD: case TAPE_SUB: case TAPE_MUL: case TAPE_DIV: case TAPE_POW:
+    return shape_binary(b);
+  case TAPE_LEAKY_RELU:
+    ASSERT(naux <= 1 && (naux == 0 || aux != NULL));
+    b->ins.alpha = naux == 1 ? *(const double *)aux : 0.01;
+    b->out = *b->in[0];
+    return true;
+  case TAPE_SUM: case TAPE_LOGSUMEXP:
+    b->out = shaped(0, 1, 1);
+    return true;
+  case TAPE_SUM_ROWS: case TAPE_SUM_COLS:
+    return shape_sum_axis(b);
+  case TAPE_DOT:
+    return shape_dot(b);
+  case TAPE_MATVEC:
+    return shape_matvec(b);
+  case TAPE_MATMUL:
+    return shape_matmul(b);
+  case TAPE_TRANSPOSE:
+    return shape_transpose(b);
+  case TAPE_GATHER:
+    b->ins.naux = naux;
+    return shape_gather(b, aux);
+  case TAPE_GATHER_ROWS:
+    b->ins.naux = naux;
+    return shape_gather_rows(b, aux);
+  case TAPE_STACK:
+    return shape_stack(b, in, nin);
+  case TAPE_RESHAPE:
+    return shape_reshape(b, aux, naux);
+  case TAPE_BROADCAST:
+    return shape_broadcast(b, aux, naux);
+  case TAPE_CHOLESKY:
+    return shape_cholesky(b);
+  case TAPE_TRI_SOLVE:
+    return shape_tri_solve(b);
+  case TAPE_LOG_DIAG_SUM:
+    return shape_log_diag_sum(b);
+  case TAPE_SUM_SCALARS:
+    return shape_sum_scalars(b, in, nin);
+  case TAPE_DIST:
+    PANIC("tape_op: build DIST with tape_dist");
+  case TAPE_COPY:
+  default: /* the elementwise unary ops */
+    b->out = *b->in[0];
+    return true;
+  }
+}
+
+/* Ops whose output shares its input's storage. */
+static bool is_alias(const Tape *t, const Instr *I) {
+  return I->op == TAPE_RESHAPE || I->op == TAPE_COPY ||
+         (I->op == TAPE_TRANSPOSE && t->slots[I->a].ndim < 2);
+}
+
+/* Appends the built instruction and its output slot. */
+static TapeSlot push_instr(Build *b, const TapeSlot *in, int nin) {
+  Tape *t = b->t;
+  Instr *I = &b->ins;
+  I->nin = nin;
+  I->in_off = t->nins;
+  reserve((void **)&t->ins, &t->cap_ins, t->nins + (size_t)nin, sizeof *in);
+  for (int k = 0; k < nin; k++) {
+    t->ins[t->nins++] = in[k];
+    I->dep = I->dep || t->slots[in[k]].dep;
+  }
+  I->scratch_off = t->nscratch;
+  t->nscratch += align_up(b->nscratch);
+  Slot out = b->out;
+  out.dep = I->dep;
+  out.kind = SLOT_VALUE;
+  out.src = TAPE_NONE;
+  if (is_alias(t, I)) {
+    out.kind = SLOT_ALIAS;
+    out.src = I->a;
+  }
+  I->out = push_slot(t, out);
+  reserve((void **)&t->instrs, &t->cap_instrs, t->ninstr + 1, sizeof *I);
+  t->instrs[t->ninstr++] = *I;
+  return I->out;
+}
+
+static void build_init(Build *b, Tape *t, TapeOp op, const TapeSlot *in,
+                       int nin, char *err) {
+  ASSERT(!t->finished);
+  ASSERT((unsigned)op < TAPE_NOPS);
+  ASSERT(op_nin[op] < 0 ? nin >= 0 : nin == op_nin[op]);
+  ASSERT(nin == 0 || in != NULL);
+  memset(b, 0, sizeof *b);
+  b->t = t;
+  b->err = err;
+  b->ins.op = (uint8_t)op;
+  b->ins.a = b->ins.b = TAPE_NONE;
+  for (int k = 0; k < nin; k++)
+    slot_at(t, in[k]);
+  if (nin >= 1) {
+    b->ins.a = in[0];
+    b->in[0] = &t->slots[in[0]];
+  }
+  if (nin >= 2) {
+    b->ins.b = in[1];
+    b->in[1] = &t->slots[in[1]];
+  }
+}
+
+TapeSlot tape_op(Tape *t, TapeOp op, const TapeSlot *in, int nin,
+                 const void *aux, size_t naux, char *err) {
+  Build b;
+  build_init(&b, t, op, in, nin, err);
+  if (!infer(&b, in, nin, aux, naux))
+    return TAPE_NONE;
+  return push_instr(&b, in, nin);
+}
+
+TapeSlot tape_op1(Tape *t, TapeOp op, TapeSlot a, char *err) {
+  return tape_op(t, op, &a, 1, NULL, 0, err);
+}
+
+TapeSlot tape_op2(Tape *t, TapeOp op, TapeSlot a, TapeSlot b, char *err) {
+  const TapeSlot in[2] = {a, b};
+  return tape_op(t, op, in, 2, NULL, 0, err);
+}
+
+/* A view of a slot's shape for a family's check (data only for constants:
+ * the other slots have no values yet). */
+static DistTensor build_view(const Tape *t, TapeSlot s) {
+  const Slot *x = &t->slots[s];
+  DistTensor d = {.data = x->kind == SLOT_CONST ? t->pool + x->off : NULL,
+                  .len = x->len, .ndim = x->ndim, .rows = x->rows,
+                  .cols = x->cols};
+  return d;
+}
+
+static const char *input_name(const DistFamily *f, int k, char *buf) {
+  if (k == 0)
+    return "the value";
+  snprintf(buf, 64, "parameter '%s'", f->params[k - 1]);
+  return buf;
+}
+
+/* Univariate families: every input has 1 or n elements. */
+static bool check_univariate(const Tape *t, const DistFamily *f,
+                             const TapeSlot *in, int nin, char *err) {
+  int big = 0;
+  for (int k = 1; k < nin; k++)
+    if (t->slots[in[k]].len > t->slots[in[big]].len)
+      big = k;
+  const size_t n = t->slots[in[big]].len;
+  for (int k = 0; k < nin; k++) {
+    const size_t len = t->slots[in[k]].len;
+    char bk[64], bb[64];
+    if (len != 1 && len != n)
+      return fail(err, "%s: %s has %zu elements but %s has %zu", f->name,
+                  input_name(f, k, bk), len, input_name(f, big, bb), n);
+  }
+  return true;
+}
+
+/* Multivariate families: the family checks its parameters; the value holds
+ * a whole number of events. */
+static bool check_multivariate(const Tape *t, const DistFamily *f,
+                               const TapeSlot *in, int nin, char *err) {
+  if (!f->check)
+    return true;
+  DistTensor params[DIST_MAX_PARAMS];
+  for (int k = 1; k < nin; k++)
+    params[k - 1] = build_view(t, in[k]);
+  int ndim = 0;
+  size_t rows = 1, cols = 1;
+  char msg[DIST_ERR_LEN] = "";
+  if (!f->check(params, &ndim, &rows, &cols, msg))
+    return fail(err, "%s", msg);
+  const Slot ev = shaped(ndim, rows, cols);
+  const Slot *x = &t->slots[in[0]];
+  if (ev.len == 0 || x->len % ev.len == 0)
+    return true;
+  char sx[SHAPE_STR_LEN], se[SHAPE_STR_LEN];
+  return fail(err, "%s: the value has shape %s but one draw has shape %s",
+              f->name, shape_str(x, sx), shape_str(&ev, se));
+}
+
+TapeSlot tape_dist(Tape *t, const DistFamily *family, TapeSlot x,
+                   const TapeSlot *params, int nparams, char *err) {
+  ASSERT(family != NULL && family->lpdf != NULL);
+  ASSERT(nparams >= 0 && nparams <= DIST_MAX_PARAMS);
+  if (nparams != family->nparams) {
+    fail(err, "%s takes %d parameter%s, got %d", family->name,
+         family->nparams, family->nparams == 1 ? "" : "s", nparams);
+    return TAPE_NONE;
+  }
+  TapeSlot in[1 + DIST_MAX_PARAMS];
+  in[0] = x;
+  for (int k = 0; k < nparams; k++)
+    in[k + 1] = params[k];
+  const int nin = 1 + nparams;
+  Build b;
+  build_init(&b, t, TAPE_DIST, in, nin, err);
+  bool ok = family->multivariate
+                ? check_multivariate(t, family, in, nin, err)
+                : check_univariate(t, family, in, nin, err);
+  if (!ok)
+    return TAPE_NONE;
+  b.ins.family = family;
+  b.ins.view_off = t->nviews;
+  t->nviews += (size_t)nin;
+  b.out = shaped(0, 1, 1);
+  return push_instr(&b, in, nin);
+}
+
+void tape_set_output(Tape *t, TapeSlot out) {
+  ASSERT(!t->finished);
+  ASSERT(slot_at(t, out)->len == 1);
+  t->out = out;
+}
+
+/* ---- freezing --------------------------------------------------------------- */
+
+/* Marks DISTs whose output adjoint is 1 at every evaluation: the output is
+ * the tape's output, or is read exactly once, by SUM_SCALARS, by ADD of two
+ * scalars, or by an alias, whose own output has that property. Walks the
+ * instructions backwards so a consumer is settled before its inputs. */
+static void mark_unit(Tape *t) {
+  if (t->out == TAPE_NONE)
+    return;
+  uint32_t *uses = xcalloc(t->nslots, sizeof *uses);
+  bool *unit = xcalloc(t->nslots, sizeof *unit);
+  for (size_t i = 0; i < t->nins; i++)
+    uses[t->ins[i]]++;
+  unit[t->out] = uses[t->out] == 0;
+  for (size_t i = t->ninstr; i-- > 0;) {
+    Instr *I = &t->instrs[i];
+    const bool passes = I->op == TAPE_SUM_SCALARS || is_alias(t, I) ||
+                        (I->op == TAPE_ADD && t->slots[I->a].len == 1 &&
+                         t->slots[I->b].len == 1);
+    if (passes && unit[I->out])
+      for (int k = 0; k < I->nin; k++) {
+        TapeSlot s = t->ins[I->in_off + (size_t)k];
+        unit[s] = uses[s] == 1;
+      }
+    I->unit = I->op == TAPE_DIST && I->dep && unit[I->out];
+  }
+  free(uses);
+  free(unit);
+}
+
+void tape_finish(Tape *t) {
+  ASSERT(!t->finished);
+  t->finished = true;
+  Slot *theta = &t->slots[0];
+  *theta = shaped(1, t->dim, 1);
+  theta->kind = SLOT_THETA;
+  theta->src = TAPE_NONE;
+  theta->dep = true;
+  size_t off = align_up(t->dim);
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t s = 0; s < t->nslots; s++) {
+      Slot *x = &t->slots[s];
+      if (x->kind != SLOT_VALUE || x->dep != (pass == 0))
+        continue;
+      x->off = off;
+      off = align_up(off + x->len);
+    }
+    if (pass == 0)
+      t->nadj = off;
+  }
+  t->nval = off;
+  ASSERT(t->ninstr <= UINT32_MAX);
+  t->run_const = xcalloc(t->ninstr, sizeof *t->run_const);
+  t->run_dep = xcalloc(t->ninstr, sizeof *t->run_dep);
+  for (size_t i = 0; i < t->ninstr; i++) {
+    const Instr *I = &t->instrs[i];
+    if (is_alias(t, I))
+      continue;
+    if (I->dep)
+      t->run_dep[t->nrun_dep++] = (uint32_t)i;
+    else
+      t->run_const[t->nrun_const++] = (uint32_t)i;
+  }
+  mark_unit(t);
+}
+
+/* ---- inspecting -------------------------------------------------------------- */
+
+size_t tape_dim(const Tape *t) { return t->dim; }
+size_t tape_nslots(const Tape *t) { return t->nslots; }
+size_t tape_ninstr(const Tape *t) { return t->ninstr; }
+
+size_t tape_shape(const Tape *t, TapeSlot s, int *ndim, size_t *rows,
+                  size_t *cols) {
+  const Slot *x = slot_at(t, s);
+  if (s == 0) { /* theta: its length may have grown since tape_alloc */
+    if (ndim)
+      *ndim = 1;
+    if (rows)
+      *rows = t->dim;
+    if (cols)
+      *cols = 1;
+    return t->dim;
+  }
+  if (ndim)
+    *ndim = x->ndim;
+  if (rows)
+    *rows = x->rows;
+  if (cols)
+    *cols = x->cols;
+  return x->len;
+}
+
+bool tape_depends(const Tape *t, TapeSlot s) { return slot_at(t, s)->dep; }
+
+/* ---- elementwise kernels ------------------------------------------------- */
+
+/* Strides of a general broadcast: element (i, j) of the output grid reads
+ * a[i * ars + j * acs] and b[i * brs + j * bcs]. */
+typedef struct Grid {
+  size_t rows, cols;
+  size_t ars, acs, brs, bcs;
+} Grid;
+
+static void strides(const Slot *x, size_t *rs, size_t *cs) {
+  *rs = x->grows == 1 ? 0 : x->gcols;
+  *cs = x->gcols == 1 ? 0 : 1;
+}
+
+static Grid grid_of(const Tape *t, const Instr *I) {
+  const Slot *o = &t->slots[I->out];
+  Grid g = {.rows = o->grows, .cols = o->gcols};
+  strides(&t->slots[I->a], &g.ars, &g.acs);
+  if (I->b != TAPE_NONE)
+    strides(&t->slots[I->b], &g.brs, &g.bcs);
+  return g;
+}
+
+/* Y[k] = EXPR(a, b) over the output, for each broadcasting mode. Needs
+ * A, B, Y, n, I and t in scope. */
+#define BIN_FWD(EXPR)                                                       \
+  do {                                                                      \
+    switch (I->mode) {                                                      \
+    case BC_SAME:                                                           \
+      for (size_t k = 0; k < n; k++) {                                      \
+        const double a = A[k], b = B[k];                                    \
+        Y[k] = (EXPR);                                                      \
+      }                                                                     \
+      break;                                                                \
+    case BC_SA: {                                                           \
+      const double a = A[0];                                                \
+      for (size_t k = 0; k < n; k++) {                                      \
+        const double b = B[k];                                              \
+        Y[k] = (EXPR);                                                      \
+      }                                                                     \
+      break;                                                                \
+    }                                                                       \
+    case BC_SB: {                                                           \
+      const double b = B[0];                                                \
+      for (size_t k = 0; k < n; k++) {                                      \
+        const double a = A[k];                                              \
+        Y[k] = (EXPR);                                                      \
+      }                                                                     \
+      break;                                                                \
+    }                                                                       \
+    default: {                                                              \
+      const Grid gr = grid_of(t, I);                                        \
+      for (size_t i = 0, k = 0; i < gr.rows; i++)                           \
+        for (size_t j = 0; j < gr.cols; j++, k++) {                         \
+          const double a = A[i * gr.ars + j * gr.acs];                      \
+          const double b = B[i * gr.brs + j * gr.bcs];                      \
+          Y[k] = (EXPR);                                                    \
+        }                                                                   \
+    }                                                                       \
+    }                                                                       \
+  } while (0)
+
+/* GX[index] += D(a, b, y, g) for the input X of a binary op, summing over
+ * the elements it was stretched across. X is A or B; XK(k) its element for
+ * output element k in the fast modes; SX is true when X is the one-element
+ * side (mode BC_SA for A, BC_SB for B). */
+#define BIN_REV_ONE(GX, D, SX, IDX_GEN)                                     \
+  do {                                                                      \
+    if (I->mode == BC_SAME) {                                               \
+      for (size_t k = 0; k < n; k++) {                                      \
+        const double a = A[I->mode == BC_SA ? 0 : k];                       \
+        const double b = B[I->mode == BC_SB ? 0 : k];                       \
+        const double y = Y[k], g = G[k];                                    \
+        (void)a, (void)b, (void)y;                                          \
+        GX[k] += (D);                                                       \
+      }                                                                     \
+    } else if (I->mode == BC_SA || I->mode == BC_SB) {                      \
+      const double a0 = A[0], b0 = B[0];                                    \
+      if (SX) {                                                             \
+        double acc = 0.0;                                                   \
+        for (size_t k = 0; k < n; k++) {                                    \
+          const double a = I->mode == BC_SA ? a0 : A[k];                    \
+          const double b = I->mode == BC_SB ? b0 : B[k];                    \
+          const double y = Y[k], g = G[k];                                  \
+          (void)a, (void)b, (void)y;                                        \
+          acc += (D);                                                       \
+        }                                                                   \
+        GX[0] += acc;                                                       \
+      } else {                                                              \
+        for (size_t k = 0; k < n; k++) {                                    \
+          const double a = I->mode == BC_SA ? a0 : A[k];                    \
+          const double b = I->mode == BC_SB ? b0 : B[k];                    \
+          const double y = Y[k], g = G[k];                                  \
+          (void)a, (void)b, (void)y;                                        \
+          GX[k] += (D);                                                     \
+        }                                                                   \
+      }                                                                     \
+    } else {                                                                \
+      const Grid gr = grid_of(t, I);                                        \
+      for (size_t i = 0, k = 0; i < gr.rows; i++)                           \
+        for (size_t j = 0; j < gr.cols; j++, k++) {                         \
+          const double a = A[i * gr.ars + j * gr.acs];                      \
+          const double b = B[i * gr.brs + j * gr.bcs];                      \
+          const double y = Y[k], g = G[k];                                  \
+          (void)a, (void)b, (void)y;                                        \
+          GX[IDX_GEN] += (D);                                               \
+        }                                                                   \
+    }                                                                       \
+  } while (0)
+
+/* Both inputs of a binary op: DA and DB are g times the partials. */
+#define BIN_REV(DA, DB)                                                     \
+  do {                                                                      \
+    if (GA)                                                                 \
+      BIN_REV_ONE(GA, DA, I->mode == BC_SA, i * gr.ars + j * gr.acs);       \
+    if (GB)                                                                 \
+      BIN_REV_ONE(GB, DB, I->mode == BC_SB, i * gr.brs + j * gr.bcs);       \
+  } while (0)
+
+/* d/da a^b = b a^(b-1), taken as 0 when b = 0 (a^0 = 1 for every a, so
+ * 0 * 0^-1 must not give NaN). */
+static inline double pow_da(double a, double b) {
+  return b == 0.0 ? 0.0 : b * pow(a, b - 1.0);
+}
+
+/* d/db a^b = a^b log a, taken as 0 at a = 0 (the limit from b > 0). */
+static inline double pow_db(double a, double y) {
+  return a == 0.0 ? 0.0 : y * log(a);
+}
+
+static void fwd_binary(const Tape *t, const Instr *I, const double *A,
+                       const double *B, double *Y, size_t n) {
+  switch ((TapeOp)I->op) {
+  case TAPE_ADD: BIN_FWD(a + b); break;
+  case TAPE_SUB: BIN_FWD(a - b); break;
+  case TAPE_MUL: BIN_FWD(a * b); break;
+  case TAPE_DIV: BIN_FWD(a / b); break;
+  case TAPE_POW: BIN_FWD(pow(a, b)); break;
+  default: PANIC("fwd_binary: not a binary op");
+  }
+}
+
+static void rev_binary(const Tape *t, const Instr *I, const double *A,
+                       const double *B, const double *Y, const double *G,
+                       double *GA, double *GB, size_t n) {
+  switch ((TapeOp)I->op) {
+  case TAPE_ADD: BIN_REV(g, g); break;
+  case TAPE_SUB: BIN_REV(g, -g); break;
+  case TAPE_MUL: BIN_REV(g * b, g * a); break;
+  case TAPE_DIV: BIN_REV(g / b, -g * y / b); break;
+  case TAPE_POW: BIN_REV(g * pow_da(a, b), g * pow_db(a, y)); break;
+  default: PANIC("rev_binary: not a binary op");
+  }
+}
+
+/* The logistic function, stable for large |a|. */
+static inline double logistic(double a) {
+  const double e = exp(-fabs(a));
+  return a >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
+
+/* logistic'(a) = e / (1 + e)^2 with e = exp(-|a|): no cancellation in
+ * 1 - logistic(a) for large a. */
+static inline double logistic_d(double a) {
+  const double e = exp(-fabs(a));
+  return e / ((1.0 + e) * (1.0 + e));
+}
+
+/* A pole of Gamma: 0, -1, -2, ... */
+static inline bool gamma_pole(double a) { return a <= 0.0 && a == floor(a); }
+
+/* log|Gamma(a)|: +inf at the poles (as C's lgamma). The guards keep
+ * arguments GSL rejects away from its error handler. */
+static double lgamma_at(double a) {
+  if (isnan(a) || a == INFINITY)
+    return a;
+  if (a == -INFINITY || gamma_pole(a))
+    return INFINITY;
+  return gsl_sf_lngamma(a);
+}
+
+/* psi(a) = d/da log Gamma(a); NaN at the poles. */
+static double digamma_at(double a) {
+  if (isnan(a) || a == INFINITY)
+    return a;
+  if (a == -INFINITY || gamma_pole(a))
+    return NAN;
+  return gsl_sf_psi(a);
+}
+
+/* psi'(a), the trigamma function; NaN at the poles. */
+static double trigamma_at(double a) {
+  if (isnan(a))
+    return a;
+  if (a == INFINITY)
+    return 0.0;
+  if (a == -INFINITY || gamma_pole(a))
+    return NAN;
+  return gsl_sf_psi_1(a);
+}
+
+#define UN_FWD(EXPR)                                                        \
+  do {                                                                      \
+    for (size_t k = 0; k < n; k++) {                                        \
+      const double a = A[k];                                                \
+      Y[k] = (EXPR);                                                        \
+    }                                                                       \
+  } while (0)
+
+#define UN_REV(EXPR)                                                        \
+  do {                                                                      \
+    for (size_t k = 0; k < n; k++) {                                        \
+      const double a = A[k], y = Y[k], g = G[k];                            \
+      (void)a, (void)y;                                                     \
+      GA[k] += (EXPR);                                                      \
+    }                                                                       \
+  } while (0)
+
+/* The elementwise unary ops: X(NAME, value in a, g times derivative in a, y
+ * and g). alpha is LEAKY_RELU's slope. */
+#define UNARY_OPS(X)                                                        \
+  X(NEG, -a, -g)                                                            \
+  X(EXP, exp(a), g * y)                                                     \
+  X(LOG, log(a), g / a)                                                     \
+  X(LOG1P, log1p(a), g / (1.0 + a))                                         \
+  X(EXPM1, expm1(a), g * (y + 1.0))                                         \
+  X(SQRT, sqrt(a), 0.5 * g / y)                                             \
+  X(SQUARE, a * a, 2.0 * g * a)                                             \
+  X(ABS, fabs(a), a > 0.0 ? g : a < 0.0 ? -g : 0.0)                         \
+  X(LGAMMA, lgamma_at(a), g * digamma_at(a))                                \
+  X(DIGAMMA, digamma_at(a), g * trigamma_at(a))                             \
+  X(LOGISTIC, logistic(a), g * logistic_d(a))                               \
+  X(LOG_LOGISTIC, fmin(a, 0.0) - log1p(exp(-fabs(a))), g * logistic(-a))    \
+  X(SOFTPLUS, fmax(a, 0.0) + log1p(exp(-fabs(a))), g * logistic(a))         \
+  X(TANH, tanh(a), g * (1.0 - y * y))                                       \
+  X(SIN, sin(a), g * cos(a))                                                \
+  X(COS, cos(a), -g * sin(a))                                               \
+  X(ERF, erf(a), g * M_2_SQRTPI * exp(-a * a))                              \
+  X(PHI, 0.5 * erfc(-a * M_SQRT1_2), g * INV_SQRT_2PI * exp(-0.5 * a * a))  \
+  X(RELU, a < 0.0 ? 0.0 : a, a > 0.0 ? g : 0.0)                             \
+  X(LEAKY_RELU, a > 0.0 ? a : alpha * a, a > 0.0 ? g : alpha * g)           \
+  X(ELU, a > 0.0 ? a : expm1(a), a > 0.0 ? g : g * (y + 1.0))
+
+static void fwd_unary(const Instr *I, const double *A, double *Y, size_t n) {
+  const double alpha = I->alpha;
+  (void)alpha;
+  switch ((TapeOp)I->op) {
+#define X(name, value, deriv)                                               \
+  case TAPE_##name:                                                         \
+    UN_FWD(value);                                                          \
+    break;
+    UNARY_OPS(X)
+#undef X
+  default: PANIC("fwd_unary: not a unary op");
+  }
+}
+
+static void rev_unary(const Instr *I, const double *A, const double *Y,
+                      const double *G, double *GA, size_t n) {
+  const double alpha = I->alpha;
+  (void)alpha;
+  switch ((TapeOp)I->op) {
+#define X(name, value, deriv)                                               \
+  case TAPE_##name:                                                         \
+    UN_REV(deriv);                                                          \
+    break;
+    UNARY_OPS(X)
+#undef X
+  default: PANIC("rev_unary: not a unary op");
+  }
+}
+
+/* ---- reductions and rearrangements ------------------------------------------ */
+
+static double sum_of(const double *x, size_t n) {
+  double s = 0.0;
+  for (size_t k = 0; k < n; k++)
+    s += x[k];
+  return s;
+}
+
+static void add_scalar(double *gx, double g, size_t n) {
+  for (size_t k = 0; k < n; k++)
+    gx[k] += g;
+}
+
+/* log sum exp(x), shifted by the largest element (Blanchard, Higham &
+ * Higham 2021, Accurately computing the log-sum-exp and softmax
+ * functions). -inf for an empty x or when every element is -inf; NaN
+ * propagates through the sum. */
+static double logsumexp(const double *x, size_t n) {
+  double m = -INFINITY;
+  for (size_t k = 0; k < n; k++)
+    if (x[k] > m)
+      m = x[k];
+  if (isinf(m))
+    return n > 0 && isnan(sum_of(x, n)) ? NAN : m;
+  double s = 0.0;
+  for (size_t k = 0; k < n; k++)
+    s += exp(x[k] - m);
+  return m + log(s);
+}
+
+static void sum_rows_fwd(const double *x, size_t r, size_t c, double *y) {
+  memset(y, 0, c * sizeof *y);
+  for (size_t i = 0; i < r; i++)
+    for (size_t j = 0; j < c; j++)
+      y[j] += x[i * c + j];
+}
+
+static void sum_cols_fwd(const double *x, size_t r, size_t c, double *y) {
+  for (size_t i = 0; i < r; i++)
+    y[i] = sum_of(x + i * c, c);
+}
+
+static void transpose_fwd(const double *x, size_t r, size_t c, double *y) {
+  for (size_t i = 0; i < r; i++)
+    for (size_t j = 0; j < c; j++)
+      y[j * r + i] = x[i * c + j];
+}
+
+/* gx (r x c) += transpose of g (c x r). */
+static void transpose_rev(const double *g, size_t r, size_t c, double *gx) {
+  for (size_t i = 0; i < r; i++)
+    for (size_t j = 0; j < c; j++)
+      gx[i * c + j] += g[j * r + i];
+}
+
+/* BROADCAST: y (the output grid) from x, and its reverse. */
+static void broadcast_fwd(const Tape *t, const Instr *I, const double *x,
+                          double *y, size_t n) {
+  if (I->mode == BC_SAME) {
+    memcpy(y, x, n * sizeof *y);
+  } else if (I->mode == BC_SA) {
+    for (size_t k = 0; k < n; k++)
+      y[k] = x[0];
+  } else {
+    const Grid gr = grid_of(t, I);
+    for (size_t i = 0, k = 0; i < gr.rows; i++)
+      for (size_t j = 0; j < gr.cols; j++, k++)
+        y[k] = x[i * gr.ars + j * gr.acs];
+  }
+}
+
+static void broadcast_rev(const Tape *t, const Instr *I, const double *g,
+                          double *gx, size_t n) {
+  if (I->mode == BC_SAME) {
+    for (size_t k = 0; k < n; k++)
+      gx[k] += g[k];
+  } else if (I->mode == BC_SA) {
+    gx[0] += sum_of(g, n);
+  } else {
+    const Grid gr = grid_of(t, I);
+    for (size_t i = 0, k = 0; i < gr.rows; i++)
+      for (size_t j = 0; j < gr.cols; j++, k++)
+        gx[i * gr.ars + j * gr.acs] += g[k];
+  }
+}
+
+/* ---- linear algebra ------------------------------------------------------- */
+
+/* Cholesky factor of the b x b block D (leading dimension lda) in place,
+ * reading its lower triangle: the unblocked Cholesky–Banachiewicz order.
+ * False when a pivot is not positive (NaN included). */
+static bool chol_unblocked(double *D, size_t b, size_t lda) {
+  for (size_t j = 0; j < b; j++) {
+    double *rj = D + j * lda;
+    double d = rj[j];
+    for (size_t k = 0; k < j; k++)
+      d -= rj[k] * rj[k];
+    if (!(d > 0.0))
+      return false;
+    d = sqrt(d);
+    rj[j] = d;
+    for (size_t i = j + 1; i < b; i++) {
+      double *ri = D + i * lda;
+      double s = ri[j];
+      for (size_t k = 0; k < j; k++)
+        s -= ri[k] * rj[k];
+      ri[j] = s / d;
+    }
+  }
+  return true;
+}
+
+/* L = chol(A) for the n x n row-major A (lower triangle read; the upper
+ * triangle of L is zero). Right-looking blocked algorithm: factor a
+ * diagonal block, solve the panel below it (dtrsm), update the trailing
+ * matrix (dsyrk) — Golub & Van Loan (2013), Matrix Computations, 4th ed.,
+ * Algorithm 4.2.4. False when A is not positive definite. */
+static bool chol_factor(const double *A, double *L, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    memcpy(L + i * n, A + i * n, (i + 1) * sizeof *L);
+    memset(L + i * n + i + 1, 0, (n - i - 1) * sizeof *L);
+  }
+  const int ld = (int)n;
+  for (size_t k = 0; k < n; k += CHOL_BLOCK) {
+    const size_t b = n - k < CHOL_BLOCK ? n - k : CHOL_BLOCK;
+    const size_t m = n - k - b;
+    double *D = L + k * n + k;
+    if (!chol_unblocked(D, b, n))
+      return false;
+    if (m == 0)
+      break;
+    double *C = D + b * n;
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans,
+                CblasNonUnit, (int)m, (int)b, 1.0, D, ld, C, ld);
+    cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)m, (int)b, -1.0,
+                C, ld, 1.0, C + b, ld);
+  }
+  return true;
+}
+
+/* Reverse of chol_unblocked on one b x b block: on entry Dbar holds the
+ * adjoint of the factor D (lower triangle), on exit the adjoint of the
+ * block it came from (lower triangle; a change to A[i][j], i > j, is read
+ * as the same change to A[j][i]). Murray (2016), chol_unblocked_rev. */
+static void chol_unblocked_rev(const double *D, double *Dbar, size_t b,
+                               size_t lda) {
+  for (size_t j = b; j-- > 0;) {
+    const double *r = D + j * lda;
+    double *rbar = Dbar + j * lda;
+    const double d = r[j];
+    double dbar = rbar[j];
+    for (size_t i = j + 1; i < b; i++)
+      dbar -= D[i * lda + j] * Dbar[i * lda + j] / d;
+    dbar /= d;
+    for (size_t k = 0; k < j; k++)
+      rbar[k] -= dbar * r[k];
+    for (size_t i = j + 1; i < b; i++) {
+      const double *Bi = D + i * lda;
+      double *Bbar_i = Dbar + i * lda;
+      const double cbar = Bbar_i[j] / d;
+      Bbar_i[j] = cbar;
+      for (size_t k = 0; k < j; k++) {
+        rbar[k] -= cbar * Bi[k];
+        Bbar_i[k] -= cbar * r[k];
+      }
+    }
+    rbar[j] = dbar / 2.0;
+  }
+}
+
+/* W (n x n, lower triangle): on entry the adjoint of L = chol(A), on exit
+ * the adjoint of A's lower triangle. Murray (2016), chol_blocked_rev:
+ * blocks from the last to the first; T is scratch for one block. */
+static void chol_rev(const double *L, double *W, double *T, size_t n) {
+  const int ld = (int)n;
+  for (size_t end = n; end > 0;) {
+    const size_t b = (end - 1) % CHOL_BLOCK + 1, j = end - b, m = n - end;
+    const double *R = L + j * n, *D = R + j, *B = L + end * n, *C = B + j;
+    double *Rbar = W + j * n, *Dbar = Rbar + j, *Bbar = W + end * n,
+           *Cbar = Bbar + j;
+    if (m > 0) {
+      cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans,
+                  CblasNonUnit, (int)m, (int)b, 1.0, D, ld, Cbar, ld);
+      if (j > 0)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)j,
+                    (int)b, -1.0, Cbar, ld, R, ld, 1.0, Bbar, ld);
+      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)b, (int)b,
+                  (int)m, 1.0, Cbar, ld, C, ld, 0.0, T, (int)b);
+      for (size_t p = 0; p < b; p++)
+        for (size_t q = 0; q <= p; q++)
+          Dbar[p * n + q] -= T[p * b + q];
+    }
+    chol_unblocked_rev(D, Dbar, b, n);
+    if (j > 0) {
+      if (m > 0)
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)b, (int)j,
+                    (int)m, -1.0, Cbar, ld, B, ld, 1.0, Rbar, ld);
+      /* Rbar -= (Dbar + Dbar^T) R: dsymm reads the lower triangle of a
+       * symmetric matrix whose diagonal is 2 diag(Dbar). */
+      for (size_t p = 0; p < b; p++)
+        Dbar[p * n + p] *= 2.0;
+      cblas_dsymm(CblasRowMajor, CblasLeft, CblasLower, (int)b, (int)j, -1.0,
+                  Dbar, ld, R, ld, 1.0, Rbar, ld);
+      for (size_t p = 0; p < b; p++)
+        Dbar[p * n + p] /= 2.0;
+    }
+    end = j;
+  }
+}
+
+/* x = L \ b for lower-triangular L (n x n; lower triangle read), b a vector
+ * of n or an n x k matrix, written over x. */
+static void tri_solve(const double *L, size_t n, double *x, size_t k,
+                      bool vector, CBLAS_TRANSPOSE trans) {
+  if (n == 0 || k == 0)
+    return;
+  if (vector)
+    cblas_dtrsv(CblasRowMajor, CblasLower, trans, CblasNonUnit, (int)n, L,
+                (int)n, x, 1);
+  else
+    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, trans, CblasNonUnit,
+                (int)n, (int)k, 1.0, L, (int)n, x, (int)k);
+}
+
+/* ---- the sweeps ------------------------------------------------------------- */
+
+static inline const Slot *S(const TapeState *st, TapeSlot s) {
+  return &st->t->slots[s];
+}
+
+static inline TapeSlot input(const TapeState *st, const Instr *I, int k) {
+  return st->t->ins[I->in_off + (size_t)k];
+}
+
+static void cholesky_fwd(TapeState *st, const Instr *I, double *y) {
+  const size_t n = S(st, I->a)->rows;
+  if (chol_factor(st->v[I->a], y, n))
+    return;
+  st->failed = true;
+  for (size_t k = 0; k < n * n; k++)
+    y[k] = NAN;
+}
+
+static void cholesky_rev(TapeState *st, const Instr *I, const double *g,
+                         double *ga) {
+  const size_t n = S(st, I->a)->rows;
+  double *W = st->scratch + I->scratch_off, *T = W + n * n;
+  for (size_t i = 0; i < n; i++) {
+    memcpy(W + i * n, g + i * n, (i + 1) * sizeof *W);
+    memset(W + i * n + i + 1, 0, (n - i - 1) * sizeof *W);
+  }
+  chol_rev(st->v[I->out], W, T, n);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j <= i; j++)
+      ga[i * n + j] += W[i * n + j];
+}
+
+static void tri_solve_fwd(TapeState *st, const Instr *I, double *y) {
+  const Slot *r = S(st, I->b);
+  memcpy(y, st->v[I->b], r->len * sizeof *y);
+  tri_solve(st->v[I->a], r->rows, y, r->cols, r->ndim == 1, CblasNoTrans);
+}
+
+/* x = L \ b:  bbar += L^-T xbar;  Lbar -= tril((L^-T xbar) x^T)
+ * (Giles 2008, section 2.3.1). */
+static void tri_solve_rev(TapeState *st, const Instr *I, const double *g,
+                          double *gl, double *gb) {
+  const Slot *r = S(st, I->b);
+  const size_t n = r->rows, k = r->cols;
+  const double *L = st->v[I->a], *x = st->v[I->out];
+  double *u = st->scratch + I->scratch_off;
+  memcpy(u, g, r->len * sizeof *u);
+  tri_solve(L, n, u, k, r->ndim == 1, CblasTrans);
+  if (gb)
+    for (size_t i = 0; i < r->len; i++)
+      gb[i] += u[i];
+  if (!gl || k == 0)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    if (r->ndim == 1)
+      cblas_daxpy((int)(i + 1), -u[i], x, 1, gl + i * n, 1);
+    else
+      cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)(i + 1), (int)k, -1.0, x,
+                  (int)k, u + i * k, 1, 1.0, gl + i * n, 1);
+  }
+}
+
+static void matvec_fwd(const TapeState *st, const Instr *I, double *y) {
+  const Slot *m = S(st, I->a);
+  if (m->rows == 0)
+    return;
+  if (m->cols == 0) {
+    memset(y, 0, m->rows * sizeof *y);
+    return;
+  }
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m->rows, (int)m->cols, 1.0,
+              st->v[I->a], (int)m->cols, st->v[I->b], 1, 0.0, y, 1);
+}
+
+/* y = M x:  Mbar += g x^T;  xbar += M^T g. */
+static void matvec_rev(const TapeState *st, const Instr *I, const double *g,
+                       double *gm, double *gx) {
+  const Slot *m = S(st, I->a);
+  const int r = (int)m->rows, c = (int)m->cols;
+  if (r == 0 || c == 0)
+    return;
+  if (gm)
+    cblas_dger(CblasRowMajor, r, c, 1.0, g, 1, st->v[I->b], 1, gm, c);
+  if (gx)
+    cblas_dgemv(CblasRowMajor, CblasTrans, r, c, 1.0, st->v[I->a], c, g, 1,
+                1.0, gx, 1);
+}
+
+static void matmul_fwd(const TapeState *st, const Instr *I, double *y) {
+  const Slot *x = S(st, I->a), *z = S(st, I->b);
+  const int r = (int)x->rows, k = (int)x->cols, c = (int)z->cols;
+  if (r == 0 || c == 0)
+    return;
+  if (k == 0) {
+    memset(y, 0, (size_t)r * (size_t)c * sizeof *y);
+    return;
+  }
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, c, k, 1.0,
+              st->v[I->a], k, st->v[I->b], c, 0.0, y, c);
+}
+
+/* Y = A B:  Abar += G B^T;  Bbar += A^T G. */
+static void matmul_rev(const TapeState *st, const Instr *I, const double *g,
+                       double *ga, double *gb) {
+  const Slot *x = S(st, I->a), *z = S(st, I->b);
+  const int r = (int)x->rows, k = (int)x->cols, c = (int)z->cols;
+  if (r == 0 || c == 0 || k == 0)
+    return;
+  if (ga)
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r, k, c, 1.0, g, c,
+                st->v[I->b], c, 1.0, ga, k);
+  if (gb)
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, c, r, 1.0,
+                st->v[I->a], k, g, c, 1.0, gb, c);
+}
+
+static void gather_fwd(const TapeState *st, const Instr *I, double *y) {
+  const size_t *idx = st->t->idx + I->aux_off;
+  const double *x = st->v[I->a];
+  for (size_t i = 0; i < I->naux; i++)
+    y[i] = x[idx[i]];
+}
+
+static void gather_rev(const TapeState *st, const Instr *I, const double *g,
+                       double *gx) {
+  const size_t *idx = st->t->idx + I->aux_off;
+  for (size_t i = 0; i < I->naux; i++)
+    gx[idx[i]] += g[i];
+}
+
+static void gather_rows_fwd(const TapeState *st, const Instr *I, double *y) {
+  const size_t *idx = st->t->idx + I->aux_off;
+  const size_t c = S(st, I->a)->cols;
+  for (size_t i = 0; i < I->naux; i++)
+    memcpy(y + i * c, st->v[I->a] + idx[i] * c, c * sizeof *y);
+}
+
+static void gather_rows_rev(const TapeState *st, const Instr *I,
+                            const double *g, double *gx) {
+  const size_t *idx = st->t->idx + I->aux_off;
+  const size_t c = S(st, I->a)->cols;
+  for (size_t i = 0; i < I->naux; i++) {
+    double *row = gx + idx[i] * c;
+    for (size_t j = 0; j < c; j++)
+      row[j] += g[i * c + j];
+  }
+}
+
+static void stack_fwd(const TapeState *st, const Instr *I, double *y) {
+  for (int k = 0; k < I->nin; k++) {
+    const TapeSlot s = input(st, I, k);
+    const size_t len = S(st, s)->len;
+    memcpy(y, st->v[s], len * sizeof *y);
+    y += len;
+  }
+}
+
+static void stack_rev(const TapeState *st, const Instr *I, const double *g) {
+  for (int k = 0; k < I->nin; k++) {
+    const TapeSlot s = input(st, I, k);
+    const size_t len = S(st, s)->len;
+    double *gx = st->a[s];
+    if (gx)
+      for (size_t i = 0; i < len; i++)
+        gx[i] += g[i];
+    g += len;
+  }
+}
+
+static double log_diag_sum(const double *x, size_t n) {
+  double s = 0.0;
+  for (size_t i = 0; i < n; i++)
+    s += log(x[i * n + i]);
+  return s;
+}
+
+static double sum_scalars(const TapeState *st, const Instr *I) {
+  double s = 0.0;
+  for (int k = 0; k < I->nin; k++)
+    s += st->v[input(st, I, k)][0];
+  return s;
+}
+
+/* Runs instruction I forward: its output from its inputs. */
+static void forward(TapeState *st, const Instr *I) {
+  const Tape *t = st->t;
+  const Slot *o = &t->slots[I->out];
+  double *y = st->val + o->off;
+  const double *A = I->a != TAPE_NONE ? st->v[I->a] : NULL;
+  const size_t n = o->len;
+  switch ((TapeOp)I->op) {
+  case TAPE_ADD: case TAPE_SUB: case TAPE_MUL: case TAPE_DIV: case TAPE_POW:
+    fwd_binary(t, I, A, st->v[I->b], y, n);
+    break;
+  case TAPE_SUM:
+    y[0] = sum_of(A, S(st, I->a)->len);
+    break;
+  case TAPE_SUM_ROWS:
+    sum_rows_fwd(A, S(st, I->a)->rows, S(st, I->a)->cols, y);
+    break;
+  case TAPE_SUM_COLS:
+    sum_cols_fwd(A, S(st, I->a)->rows, S(st, I->a)->cols, y);
+    break;
+  case TAPE_LOGSUMEXP:
+    y[0] = logsumexp(A, S(st, I->a)->len);
+    break;
+  case TAPE_DOT:
+    y[0] = S(st, I->a)->len == 0 ? 0.0
+               : cblas_ddot((int)S(st, I->a)->len, A, 1, st->v[I->b], 1);
+    break;
+  case TAPE_MATVEC: matvec_fwd(st, I, y); break;
+  case TAPE_MATMUL: matmul_fwd(st, I, y); break;
+  case TAPE_TRANSPOSE:
+    transpose_fwd(A, S(st, I->a)->rows, S(st, I->a)->cols, y);
+    break;
+  case TAPE_GATHER: gather_fwd(st, I, y); break;
+  case TAPE_GATHER_ROWS: gather_rows_fwd(st, I, y); break;
+  case TAPE_STACK: stack_fwd(st, I, y); break;
+  case TAPE_BROADCAST: broadcast_fwd(t, I, A, y, n); break;
+  case TAPE_CHOLESKY: cholesky_fwd(st, I, y); break;
+  case TAPE_TRI_SOLVE: tri_solve_fwd(st, I, y); break;
+  case TAPE_LOG_DIAG_SUM:
+    y[0] = log_diag_sum(A, S(st, I->a)->rows);
+    break;
+  case TAPE_DIST:
+    y[0] = I->family->lpdf(st->views + I->view_off, 1.0, NULL);
+    break;
+  case TAPE_SUM_SCALARS: y[0] = sum_scalars(st, I); break;
+  case TAPE_RESHAPE: case TAPE_COPY: /* aliases: never run */
+  case TAPE_NOPS:
+    PANIC("forward: an alias op was scheduled");
+  default:
+    fwd_unary(I, A, y, n);
+  }
+}
+
+/* DIST in the forward sweep of tape_logp_grad when its output adjoint is
+ * known to be 1: the family adds its partials straight into the inputs'
+ * adjoints. */
+static void dist_forward_grad(TapeState *st, const Instr *I) {
+  double *y = st->val + st->t->slots[I->out].off;
+  y[0] = I->family->lpdf(st->views + I->view_off, 1.0,
+                         st->grads + I->view_off);
+}
+
+/* Runs instruction I backwards: adds its output adjoint times its partials
+ * into the adjoints of the inputs that depend on theta. */
+static void reverse(TapeState *st, const Instr *I) {
+  const Tape *t = st->t;
+  const Slot *o = &t->slots[I->out];
+  const size_t n = o->len;
+  const double *G = st->a[I->out], *Y = st->v[I->out];
+  const double *A = st->v[I->a];
+  double *GA = st->a[I->a];
+  double *GB = I->b != TAPE_NONE ? st->a[I->b] : NULL;
+  switch ((TapeOp)I->op) {
+  case TAPE_ADD: case TAPE_SUB: case TAPE_MUL: case TAPE_DIV: case TAPE_POW:
+    rev_binary(t, I, A, st->v[I->b], Y, G, GA, GB, n);
+    break;
+  case TAPE_SUM:
+    add_scalar(GA, G[0], S(st, I->a)->len);
+    break;
+  case TAPE_SUM_ROWS: {
+    const size_t r = S(st, I->a)->rows, c = S(st, I->a)->cols;
+    for (size_t i = 0; i < r; i++)
+      for (size_t j = 0; j < c; j++)
+        GA[i * c + j] += G[j];
+    break;
+  }
+  case TAPE_SUM_COLS: {
+    const size_t r = S(st, I->a)->rows, c = S(st, I->a)->cols;
+    for (size_t i = 0; i < r; i++)
+      add_scalar(GA + i * c, G[i], c);
+    break;
+  }
+  case TAPE_LOGSUMEXP:
+    if (isfinite(Y[0]))
+      for (size_t k = 0; k < S(st, I->a)->len; k++)
+        GA[k] += G[0] * exp(A[k] - Y[0]);
+    break;
+  case TAPE_DOT: {
+    const int len = (int)S(st, I->a)->len;
+    if (GA && len > 0)
+      cblas_daxpy(len, G[0], st->v[I->b], 1, GA, 1);
+    if (GB && len > 0)
+      cblas_daxpy(len, G[0], A, 1, GB, 1);
+    break;
+  }
+  case TAPE_MATVEC: matvec_rev(st, I, G, GA, GB); break;
+  case TAPE_MATMUL: matmul_rev(st, I, G, GA, GB); break;
+  case TAPE_TRANSPOSE:
+    transpose_rev(G, S(st, I->a)->rows, S(st, I->a)->cols, GA);
+    break;
+  case TAPE_GATHER: gather_rev(st, I, G, GA); break;
+  case TAPE_GATHER_ROWS: gather_rows_rev(st, I, G, GA); break;
+  case TAPE_STACK: stack_rev(st, I, G); break;
+  case TAPE_BROADCAST: broadcast_rev(t, I, G, GA, n); break;
+  case TAPE_CHOLESKY: cholesky_rev(st, I, G, GA); break;
+  case TAPE_TRI_SOLVE: tri_solve_rev(st, I, G, GA, GB); break;
+  case TAPE_LOG_DIAG_SUM: {
+    const size_t m = S(st, I->a)->rows;
+    for (size_t i = 0; i < m; i++)
+      GA[i * m + i] += G[0] / A[i * m + i];
+    break;
+  }
+  case TAPE_DIST:
+    if (G[0] != 0.0)
+      I->family->lpdf(st->views + I->view_off, G[0], st->grads + I->view_off);
+    break;
+  case TAPE_SUM_SCALARS:
+    for (int k = 0; k < I->nin; k++) {
+      double *gx = st->a[input(st, I, k)];
+      if (gx)
+        gx[0] += G[0];
+    }
+    break;
+  case TAPE_RESHAPE: case TAPE_COPY:
+  case TAPE_NOPS:
+    PANIC("reverse: an alias op was scheduled");
+  default:
+    if (GA)
+      rev_unary(I, A, Y, G, GA, n);
+  }
+}
+
+/* ---- evaluating ------------------------------------------------------------ */
+
+/* Per-slot pointers into the state's buffers (constants: the tape's pool). */
+static void bind_slots(TapeState *st) {
+  const Tape *t = st->t;
+  for (size_t s = 0; s < t->nslots; s++) {
+    const Slot *x = &t->slots[s];
+    switch ((SlotKind)x->kind) {
+    case SLOT_THETA: case SLOT_PARAM: case SLOT_VALUE:
+      st->v[s] = st->val + x->off;
+      st->a[s] = x->dep ? st->adj + x->off : NULL;
+      break;
+    case SLOT_CONST:
+      st->v[s] = t->pool + x->off;
+      st->a[s] = NULL;
+      break;
+    case SLOT_ALIAS:
+      st->v[s] = st->v[x->src];
+      st->a[s] = st->a[x->src];
+      break;
+    }
+  }
+}
+
+/* The DistTensor views and adjoint pointers of every DIST's inputs. */
+static void bind_views(TapeState *st) {
+  const Tape *t = st->t;
+  for (size_t i = 0; i < t->ninstr; i++) {
+    const Instr *I = &t->instrs[i];
+    if (I->op != TAPE_DIST)
+      continue;
+    for (int k = 0; k < I->nin; k++) {
+      const TapeSlot s = input(st, I, k);
+      const Slot *x = &t->slots[s];
+      st->views[I->view_off + (size_t)k] = (DistTensor){
+          .data = st->v[s], .len = x->len, .ndim = x->ndim, .rows = x->rows,
+          .cols = x->cols};
+      st->grads[I->view_off + (size_t)k] = st->a[s];
+    }
+  }
+}
+
+TapeState *tape_state_alloc(const Tape *t) {
+  ASSERT(t->finished);
+  TapeState *st = xcalloc(1, sizeof *st);
+  st->t = t;
+  st->val = alloc_doubles(t->nval);
+  st->adj = alloc_doubles(t->nadj);
+  st->scratch = alloc_doubles(t->nscratch);
+  st->v = xcalloc(t->nslots, sizeof *st->v);
+  st->a = xcalloc(t->nslots, sizeof *st->a);
+  st->views = xcalloc(t->nviews, sizeof *st->views);
+  st->grads = xcalloc(t->nviews, sizeof *st->grads);
+  bind_slots(st);
+  bind_views(st);
+  for (size_t i = 0; i < t->nrun_const; i++)
+    forward(st, &t->instrs[t->run_const[i]]);
+  st->const_failed = st->failed;
+  return st;
+}
+
+void tape_state_free(TapeState *st) {
+  if (!st)
+    return;
+  free(st->val);
+  free(st->adj);
+  free(st->scratch);
+  free(st->v);
+  free(st->a);
+  free(st->views);
+  free(st->grads);
+  free(st);
+}
+
+static void load_theta(TapeState *st, const double *theta) {
+  if (st->t->dim > 0)
+    memcpy(st->val, theta, st->t->dim * sizeof *theta);
+  st->failed = st->const_failed;
+}
+
+void tape_forward(TapeState *st, const double *theta) {
+  const Tape *t = st->t;
+  load_theta(st, theta);
+  for (size_t i = 0; i < t->nrun_dep; i++)
+    forward(st, &t->instrs[t->run_dep[i]]);
+}
+
+/* The output after a forward sweep: -INFINITY for NaN or a failed sweep. */
+static double output_value(const TapeState *st) {
+  ASSERT(st->t->out != TAPE_NONE);
+  const double lp = st->v[st->t->out][0];
+  return st->failed || isnan(lp) ? -INFINITY : lp;
+}
+
+double tape_logp(TapeState *st, const double *theta) {
+  tape_forward(st, theta);
+  return output_value(st);
+}
+
+static double zero_grad(const Tape *t, double *grad, double lp) {
+  if (t->dim > 0)
+    memset(grad, 0, t->dim * sizeof *grad);
+  return lp;
+}
+
+double tape_logp_grad(TapeState *st, const double *theta, double *grad) {
+  const Tape *t = st->t;
+  ASSERT(t->out != TAPE_NONE);
+  load_theta(st, theta);
+  memset(st->adj, 0, t->nadj * sizeof *st->adj);
+  for (size_t i = 0; i < t->nrun_dep; i++) {
+    const Instr *I = &t->instrs[t->run_dep[i]];
+    if (I->unit)
+      dist_forward_grad(st, I);
+    else
+      forward(st, I);
+  }
+  const double lp = output_value(st);
+  if (lp == -INFINITY || !t->slots[t->out].dep)
+    return zero_grad(t, grad, lp);
+  st->a[t->out][0] += 1.0;
+  for (size_t i = t->nrun_dep; i-- > 0;) {
+    const Instr *I = &t->instrs[t->run_dep[i]];
+    if (!I->unit)
+      reverse(st, I);
+  }
+  for (size_t k = 0; k < t->dim; k++) {
+    if (!isfinite(st->adj[k]))
+      return zero_grad(t, grad, -INFINITY);
+    grad[k] = st->adj[k];
+  }
+  return lp;
+}
+
+const double *tape_value(const TapeState *st, TapeSlot s) {
+  slot_at(st->t, s);
+  return st->v[s];
+}
