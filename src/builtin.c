@@ -28,6 +28,7 @@ void builtin_register_all(VM *vm) {
   lib_io_register(vm);
   lib_string_register(vm);
   lib_ffi_register(vm);
+  lib_model_register(vm);
 }
 
 /* ---- binding ---------------------------------------------------------- */

@@ -861,6 +861,7 @@ static bool run(VM *vm, int base_frame) {
     /* Fast path: a closure called with exactly its parameters. */
     if (IS_CLOSURE(*callee) && !vm->interrupt &&
         AS_CLOSURE(*callee)->function->arity == argc &&
+        !AS_CLOSURE(*callee)->function->is_model &&
         vm->frame_count < FRAMES_MAX &&
         callee + SLOTS_PER_FRAME_MAX < vm->stack + STACK_MAX) {
       ObjClosure *closure = AS_CLOSURE(*callee);
