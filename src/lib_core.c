@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "builtin.h"
@@ -375,6 +376,35 @@ static bool b_help(VM *vm, const CallArgs *call, Value *result) {
   return true;
 }
 
+/* The directory of the file whose code is running, so a script can find
+ * data next to itself wherever it is run from. */
+static bool b_script_dir(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {NULL};
+  Args a;
+  if (!args_bind(&a, vm, call, "script_dir", names, 0))
+    return false;
+  const char *file = vm_current_file(vm);
+  const char *slash = strrchr(file, '/');
+  if (file[0] == '<' || !slash)
+    *result = OBJ_VAL(string_from_cstr("."));
+  else
+    *result = OBJ_VAL(string_new(file, (size_t)(slash - file)));
+  return true;
+}
+
+static bool b_getenv(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {"name", "default", NULL};
+  Args a;
+  ObjString *name;
+  if (!args_bind(&a, vm, call, "getenv", names, 1) ||
+      !args_string(&a, 0, &name))
+    return false;
+  const char *v = getenv(name->chars);
+  *result = v ? OBJ_VAL(string_from_cstr(v))
+              : args_given(&a, 1) ? a.v[1] : NIL_VAL;
+  return true;
+}
+
 static const BuiltinDef core_builtins[] = {
     {"print", b_print, "print(x, ..., sep=\" \", end=\"\\n\"): write values"},
     {"len", b_len, "len(x): length of a string, vector (rows of a matrix), "
@@ -401,6 +431,10 @@ static const BuiltinDef core_builtins[] = {
     {"filter", b_filter, "filter(f, xs): the items of xs for which f is true"},
     {"clock", b_clock, "clock(): seconds on a monotonic clock"},
     {"help", b_help, "help(f): what a builtin or function does"},
+    {"script_dir", b_script_dir, "script_dir(): the directory of the running "
+                                 "file (\".\" for -e and the REPL)"},
+    {"getenv", b_getenv, "getenv(name, default=nil): an environment "
+                         "variable, or default when it is not set"},
     {NULL, NULL, NULL},
 };
 
