@@ -48,9 +48,16 @@ const HandleClass dist_class = {
     .format = dist_format,
 };
 
-enum { EXTRA_SHAPE, EXTRA_LOWER, EXTRA_UPPER, EXTRA_OBSERVED, NEXTRA };
+enum {
+  EXTRA_SHAPE,
+  EXTRA_LOWER,
+  EXTRA_UPPER,
+  EXTRA_OBSERVED,
+  EXTRA_TRANSFORM,
+  NEXTRA
+};
 static const char *const extra_names[NEXTRA] = {"shape", "lower", "upper",
-                                               "observed"};
+                                               "observed", "transform"};
 
 /* Other ways of writing a family's parameters (as PyMC accepts them); each
  * is converted to the canonical parameters on values that may be model
@@ -237,6 +244,13 @@ static bool b_dist(VM *vm, const CallArgs *call, Value *result) {
   d->lower = a.v[extra_base + EXTRA_LOWER];
   d->upper = a.v[extra_base + EXTRA_UPPER];
   d->observed = a.v[extra_base + EXTRA_OBSERVED];
+  d->transform = a.v[extra_base + EXTRA_TRANSFORM];
+  if (args_given(&a, extra_base + EXTRA_TRANSFORM) &&
+      !(IS_STRING(d->transform) &&
+        strcmp(AS_CSTRING(d->transform), "ordered") == 0))
+    return vm_error(vm, "%s(): transform= can be \"ordered\" (the others "
+                        "follow from the support and lower=/upper=)",
+                    f->name);
   *result = OBJ_VAL(handle_new(&dist_class, d));
   return true;
 }
@@ -323,10 +337,34 @@ static bool unconstrain_var(Eval *e, const RandomVar *rv, const double *x) {
   return true;
 }
 
+/* "sigma = -0.3 is outside Uniform(lower=0, upper=10) at model.ppl:7" */
+static bool outside_support(VM *vm, const char *fn, const RandomVar *rv,
+                            Value v) {
+  StrBuf sb;
+  strbuf_init(&sb);
+  value_format(&sb, v, false);
+  strbuf_puts(&sb, " is outside ");
+  if (rv->dist)
+    dist_class.format(&sb, rv->dist, false);
+  else
+    strbuf_puts(&sb, "its support");
+  return vm_error(vm, "%s(): %s = %s at %s:%d", fn, rv->name->chars, sb.data,
+                  rv->file ? rv->file : "?", rv->line);
+}
+
 /* Fills e->theta from a point record. Missing variables are an error;
- * *inside becomes false when a value is outside its support. */
+ * *inside becomes false when a value is outside its support (then, if
+ * strict, that is an error naming the variable, its value and line). */
+static bool point_to_theta_checked(VM *vm, Eval *e, ObjRecord *point,
+                                   const char *fn, bool *inside, bool strict);
+
 static bool point_to_theta(VM *vm, Eval *e, ObjRecord *point, const char *fn,
                            bool *inside) {
+  return point_to_theta_checked(vm, e, point, fn, inside, false);
+}
+
+static bool point_to_theta_checked(VM *vm, Eval *e, ObjRecord *point,
+                                   const char *fn, bool *inside, bool strict) {
   *inside = true;
   for (int i = 0; i < e->m->nvars; i++) {
     const RandomVar *rv = e->m->vars[i];
@@ -345,8 +383,11 @@ static bool point_to_theta(VM *vm, Eval *e, ObjRecord *point, const char *fn,
       return vm_error(vm, "%s(): '%s' has %zu value%s but the variable has "
                           "%zu",
                       fn, rv->name->chars, len, len == 1 ? "" : "s", rv->len);
-    if (!unconstrain_var(e, rv, x))
+    if (!unconstrain_var(e, rv, x)) {
+      if (strict)
+        return outside_support(vm, fn, rv, v);
       *inside = false;
+    }
   }
   return true;
 }
@@ -532,7 +573,7 @@ static bool explain_bad_start(VM *vm, Eval *e, const char *fn) {
     return vm_error(vm, "%s(): cannot start: %s = %s has log density %s "
                         "under %s at %s:%d",
                     fn, rv->name->chars, sb.data, isnan(t) ? "NaN" : "-inf",
-                    rv->family->name, vm_current_file(vm), rv->line);
+                    rv->family->name, rv->file, rv->line);
   }
   return vm_error(vm, "%s(): the log density is -inf at the starting point",
                   fn);
@@ -557,7 +598,7 @@ static bool b_find_map(VM *vm, const CallArgs *call, Value *result) {
   if (args_given(&a, 1)) {
     ObjRecord *start;
     ok = args_record(&a, 1, &start) &&
-         point_to_theta(vm, &e, start, "find_map", &inside);
+         point_to_theta_checked(vm, &e, start, "find_map", &inside, true);
   }
   LogDensity d = {m->dim, eval_density, &e};
   OptimOptions opt = {(int)maxiter, 0};
@@ -588,6 +629,37 @@ static DistTensor tensor_of_slot(const Eval *e, TapeSlot s) {
   return t;
 }
 
+static int compare_doubles(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Tries at drawing a variable whose lower=/upper= cut its distribution
+ * (rejection sampling from the truncated prior) before giving up. */
+enum { PRIOR_MAX_TRIES = 1000 };
+
+/* Draws one variable. An ordered variable's prior is that of the sorted
+ * draws (the density restricted to x0 < x1 < ... is the order statistics'
+ * one); a variable cut by lower=/upper= is drawn again until inside. */
+static bool draw_var(VM *vm, Eval *e, const RandomVar *rv,
+                     const DistTensor *params, Rng *rng, double *out) {
+  for (int tries = 0; tries < PRIOR_MAX_TRIES; tries++) {
+    if (!rv->family->random(rng, params, out, rv->len))
+      return vm_error(vm, "sample_prior(): the parameters of '%s ~ %s' are "
+                          "invalid at a prior draw",
+                      rv->name->chars, rv->family->name);
+    if (rv->role != RV_FREE)
+      return true;
+    if (rv->transform == TR_ORDERED)
+      qsort(out, rv->len, sizeof(double), compare_doubles);
+    if (unconstrain_var(e, rv, out))
+      return true;
+  }
+  return vm_error(vm, "sample_prior(): draws of '%s' keep falling outside "
+                      "its bounds (%d tries)",
+                  rv->name->chars, PRIOR_MAX_TRIES);
+}
+
 /* One ancestral draw: each variable in declaration order from its
  * distribution given the draws before it. Observed variables are drawn too
  * (prior predictive); their draws go to out, not back into the model. */
@@ -600,14 +672,8 @@ static bool draw_once(VM *vm, Eval *e, Rng *rng, double **out) {
     DistTensor params[DIST_MAX_PARAMS];
     for (int k = 0; k < rv->family->nparams; k++)
       params[k] = tensor_of_slot(e, rv->params[k]);
-    if (!rv->family->random(rng, params, out[i], rv->len))
-      return vm_error(vm, "sample_prior(): the parameters of '%s ~ %s' are "
-                          "invalid at a prior draw",
-                      rv->name->chars, rv->family->name);
-    if (rv->role == RV_FREE && !unconstrain_var(e, rv, out[i]))
-      return vm_error(vm, "sample_prior(): a draw of '%s' fell outside its "
-                          "support",
-                      rv->name->chars);
+    if (!draw_var(vm, e, rv, params, rng, out[i]))
+      return false;
   }
   tape_forward(e->st, e->theta);
   for (int i = 0; i < e->m->nvars; i++)
@@ -843,8 +909,9 @@ void lib_model_register(VM *vm) {
     strbuf_printf(&help, "%s(", (*f)->name);
     for (int i = 0; i < (*f)->nparams; i++)
       strbuf_printf(&help, "%s%s", i ? ", " : "", (*f)->params[i]);
-    strbuf_puts(&help, ", shape=nil, lower=nil, upper=nil, observed=nil): "
-                       "a distribution, for `x ~ ...` in a model");
+    strbuf_puts(&help, ", shape=nil, lower=nil, upper=nil, observed=nil, "
+                       "transform=nil): a distribution, for `x ~ ...` in a "
+                       "model");
     vm_define_global(vm, (*f)->name,
                      OBJ_VAL(native_new((*f)->name, b_dist, help.data,
                                         (void *)*f)));

@@ -564,6 +564,7 @@ static RandomVar *new_var(VM *vm, Binder *b, ObjString *name,
   RandomVar *rv = mem_alloc(sizeof *rv);
   rv->name = name;
   rv->line = vm_current_line(vm);
+  rv->file = vm_current_file(vm);
   rv->dist = d;
   rv->family = d ? d->family : NULL;
   rv->value = TAPE_NONE;
@@ -629,9 +630,15 @@ static bool free_shape(VM *vm, Binder *b, const DistValue *d,
     return shape_arg(vm, d->shape, sh);
   if (d->family->check) {
     DistTensor params[DIST_MAX_PARAMS];
+    /* Shapes of every parameter; values only of those given as plain
+     * numbers or data (a symbolic one has no value yet: data NULL). */
     for (int i = 0; i < d->family->nparams; i++) {
       Shape p = shape_of_slot(b->tape, ps[i]);
-      params[i] = (DistTensor){NULL,
+      Value v = d->params[i];
+      const double *data = IS_NUM(v)      ? &d->params[i].as.num
+                           : IS_TENSOR(v) ? AS_TENSOR(v)->data
+                                          : NULL;
+      params[i] = (DistTensor){data,
                                p.ndim == 0 ? 1 : p.ndim == 1 ? p.rows
                                                              : p.rows * p.cols,
                                p.ndim, p.rows, p.cols};
@@ -670,6 +677,13 @@ static bool free_var(VM *vm, Binder *b, RandomVar *rv, const TapeSlot *ps) {
   bool has_lower = !IS_UNDEF(d->lower) && !IS_NIL(d->lower);
   bool has_upper = !IS_UNDEF(d->upper) && !IS_NIL(d->upper);
   rv->transform = transform_for(sup, has_lower, has_upper);
+  if (IS_STRING(d->transform)) { /* transform="ordered" */
+    if (rv->transform != TR_IDENTITY || sh.ndim != 1)
+      return vm_error(vm, "'%s': transform=\"ordered\" needs a vector "
+                          "variable on the whole real line",
+                      rv->name->chars);
+    rv->transform = TR_ORDERED;
+  }
   rv->role = RV_FREE;
   size_t len = sh.ndim == 0 ? 1 : sh.ndim == 1 ? sh.rows : sh.rows * sh.cols;
   rv->size = transform_size(rv->transform, len, sh.rows);
@@ -815,6 +829,34 @@ static void free_tape(void *obj, void *data) {
   m->tape = NULL;
 }
 
+/* Terms that depend on no free variable (data under fixed parameters)
+ * have their value as soon as the tape is built: -inf there is the user's
+ * data or constants, reported now with the line that declared them. */
+static bool check_constant_terms(VM *vm, Binder *b) {
+  const Model *m = b->model;
+  TapeState *st = NULL;
+  bool ok = true;
+  for (int i = 0; i < m->nvars && ok; i++) {
+    const RandomVar *rv = m->vars[i];
+    if (rv->term == TAPE_NONE || tape_depends(b->tape, rv->term))
+      continue;
+    if (!st)
+      st = tape_state_alloc(b->tape);
+    double t = tape_value(st, rv->term)[0];
+    if (isfinite(t))
+      continue;
+    ok = vm_error(vm, "in model '%s', '%s ~ %s' (line %d) has log density "
+                      "%s: a parameter given as data is outside its range "
+                      "(a scale <= 0, a probability outside [0, 1]) or the "
+                      "data are outside the support of %s",
+                  m->name->chars, rv->name->chars, rv->family->name, rv->line,
+                  isnan(t) ? "NaN" : "-inf", rv->family->name);
+  }
+  if (st)
+    tape_state_free(st);
+  return ok;
+}
+
 static bool finish(VM *vm, Binder *b) {
   Tape *t = b->tape;
   char err[TAPE_ERR_LEN];
@@ -825,7 +867,7 @@ static bool finish(VM *vm, Binder *b) {
     return vm_error(vm, "%s", err);
   tape_set_output(t, lp);
   tape_finish(t);
-  return true;
+  return check_constant_terms(vm, b);
 }
 
 static bool run_binding(VM *vm, Model *m, Value *out) {

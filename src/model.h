@@ -30,6 +30,7 @@ typedef struct DistValue {
   Value lower;    /* lower= / upper= bounds for the transform, or UNDEF */
   Value upper;
   Value observed; /* observed= data, or UNDEF */
+  Value transform; /* transform="ordered", or UNDEF */
 } DistValue;
 
 typedef enum { RV_FREE, RV_OBSERVED, RV_INTERVENED } RvRole;
@@ -37,6 +38,7 @@ typedef enum { RV_FREE, RV_OBSERVED, RV_INTERVENED } RvRole;
 /* One random variable (or deterministic node) of a bound model. */
 typedef struct RandomVar {
   ObjString *name;
+  const char *file; /* where it was declared */
   int line;
   RvRole role;
   bool deterministic;     /* a `let` node, not a random variable */

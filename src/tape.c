@@ -85,7 +85,7 @@ enum { INITIAL_CAP = 16 };
 
 static const double INV_SQRT_2PI = 0.39894228040143267794; /* 1/sqrt(2 pi) */
 
-/* ---- the tape ----------------------------------------------------------- */
+/* ---- the tape ------------------------------------------------------------ */
 
 typedef enum {
   SLOT_THETA, /* slot 0: the whole parameter vector */
@@ -202,9 +202,9 @@ static void *xcalloc(size_t n, size_t size) {
 
 /* n zeroed doubles aligned to a cache line. */
 static double *alloc_doubles(size_t n) {
-  size_t bytes = (n + ALIGN_DOUBLES) / ALIGN_DOUBLES * ALIGN_BYTES;
   if (n > SIZE_MAX / sizeof(double) - ALIGN_DOUBLES)
     PANIC("tape: allocation size overflows");
+  const size_t bytes = (n + ALIGN_DOUBLES) / ALIGN_DOUBLES * ALIGN_BYTES;
   double *p = aligned_alloc(ALIGN_BYTES, bytes);
   if (!p)
     PANIC("tape: out of memory");
@@ -212,32 +212,40 @@ static double *alloc_doubles(size_t n) {
   return p;
 }
 
-/* Makes room for need elements of size in *p (capacity *cap). */
-static void reserve(void **p, size_t *cap, size_t need, size_t size) {
+/* p (capacity *cap elements of size) with room for need elements. */
+static void *reserve(void *p, size_t *cap, size_t need, size_t size) {
   if (need <= *cap)
-    return;
+    return p;
   size_t c = *cap ? *cap : INITIAL_CAP;
   while (c < need)
     c *= 2;
-  *p = xrealloc(*p, c, size);
   *cap = c;
+  return xrealloc(p, c, size);
 }
 
 static size_t align_up(size_t n) {
   return (n + ALIGN_DOUBLES - 1) / ALIGN_DOUBLES * ALIGN_DOUBLES;
 }
 
-/* ---- building: slots ------------------------------------------------------ */
+/* ---- building: slots ----------------------------------------------------- */
+
+static Slot shaped(int ndim, size_t rows, size_t cols);
+
+/* Slot 0 is theta, a vector of t->dim elements. */
+static void set_theta(Tape *t) {
+  Slot theta = shaped(1, t->dim, 1);
+  theta.kind = SLOT_THETA;
+  theta.dep = true;
+  t->slots[0] = theta;
+}
 
 Tape *tape_alloc(size_t dim) {
   Tape *t = xcalloc(1, sizeof *t);
   t->out = TAPE_NONE;
   t->dim = dim;
-  Slot theta = {.rows = dim, .cols = 1, .grows = 1, .gcols = dim,
-                .len = dim, .off = 0, .src = TAPE_NONE, .ndim = 1,
-                .kind = SLOT_THETA, .dep = true};
-  reserve((void **)&t->slots, &t->cap_slots, 1, sizeof *t->slots);
-  t->slots[t->nslots++] = theta;
+  t->slots = reserve(t->slots, &t->cap_slots, 1, sizeof *t->slots);
+  t->nslots = 1;
+  set_theta(t);
   return t;
 }
 
@@ -276,7 +284,7 @@ static Slot shaped(int ndim, size_t rows, size_t cols) {
 static TapeSlot push_slot(Tape *t, Slot s) {
   ASSERT(!t->finished);
   ASSERT(t->nslots < (size_t)INT32_MAX);
-  reserve((void **)&t->slots, &t->cap_slots, t->nslots + 1, sizeof s);
+  t->slots = reserve(t->slots, &t->cap_slots, t->nslots + 1, sizeof s);
   t->slots[t->nslots] = s;
   return (TapeSlot)t->nslots++;
 }
@@ -292,7 +300,7 @@ TapeSlot tape_const(Tape *t, int ndim, size_t rows, size_t cols,
   ASSERT(data != NULL || s.len == 0);
   s.kind = SLOT_CONST;
   s.off = align_up(t->npool);
-  reserve((void **)&t->pool, &t->cap_pool, s.off + s.len, sizeof(double));
+  t->pool = reserve(t->pool, &t->cap_pool, s.off + s.len, sizeof(double));
   if (s.len > 0)
     memcpy(t->pool + s.off, data, s.len * sizeof(double));
   t->npool = s.off + s.len;
@@ -310,12 +318,14 @@ TapeSlot tape_param(Tape *t, size_t offset, int ndim, size_t rows,
   s.off = offset;
   s.dep = true;
   ASSERT(offset <= SIZE_MAX - s.len);
-  if (offset + s.len > t->dim)
+  if (offset + s.len > t->dim) {
     t->dim = offset + s.len;
+    set_theta(t);
+  }
   return push_slot(t, s);
 }
 
-/* ---- building: shape rules ------------------------------------------------ */
+/* ---- building: shape rules ----------------------------------------------- */
 
 /* Writes a sentence into err (TAPE_ERR_LEN bytes; err may be NULL). */
 static bool fail(char *err, const char *fmt, ...)
@@ -488,17 +498,23 @@ static bool shape_sum_axis(Build *b) {
 
 /* Copies the index list of GATHER / GATHER_ROWS after checking it against
  * n (elements or rows). */
-static bool take_indices(Build *b, const size_t *idx, size_t n,
-                         const char *what) {
-  const char *name = tape_op_name((TapeOp)b->ins.op);
-  const bool rows = b->ins.op == TAPE_GATHER_ROWS;
+static bool take_indices(Build *b, const size_t *idx, size_t n) {
   ASSERT(idx != NULL || b->ins.naux == 0);
-  for (size_t i = 0; i < b->ins.naux; i++)
-    if (idx[i] >= n)
-      return fail(b->err, "%s: %s %zu is out of range for %s %zu", name,
-                  rows ? "row" : "index", idx[i], what, n);
+  for (size_t i = 0; i < b->ins.naux; i++) {
+    if (idx[i] < n)
+      continue;
+    if (b->ins.op == TAPE_GATHER)
+      return fail(b->err,
+                  "GATHER: index %zu is out of range for a vector of length "
+                  "%zu",
+                  idx[i], n);
+    return fail(b->err,
+                "GATHER_ROWS: row %zu is out of range for a matrix of %zu "
+                "rows",
+                idx[i], n);
+  }
   Tape *t = b->t;
-  reserve((void **)&t->idx, &t->cap_idx, t->nidx + b->ins.naux,
+  t->idx = reserve(t->idx, &t->cap_idx, t->nidx + b->ins.naux,
           sizeof *t->idx);
   if (b->ins.naux > 0)
     memcpy(t->idx + t->nidx, idx, b->ins.naux * sizeof *idx);
@@ -513,7 +529,7 @@ static bool shape_gather(Build *b, const size_t *idx) {
   if (x->ndim == 2)
     return fail(b->err, "GATHER: the input must be a vector, got shape %s",
                 shape_str(x, buf));
-  if (!take_indices(b, idx, x->len, "a vector of length"))
+  if (!take_indices(b, idx, x->len))
     return false;
   b->out = shaped(1, b->ins.naux, 1);
   return true;
@@ -522,7 +538,7 @@ static bool shape_gather(Build *b, const size_t *idx) {
 static bool shape_gather_rows(Build *b, const size_t *idx) {
   const Slot *x = b->in[0];
   if (!need_matrix(x, "GATHER_ROWS", "the input", b->err) ||
-      !take_indices(b, idx, x->rows, "a matrix of rows"))
+      !take_indices(b, idx, x->rows))
     return false;
   b->out = shaped(2, b->ins.naux, x->cols);
   return true;
@@ -705,7 +721,7 @@ static TapeSlot push_instr(Build *b, const TapeSlot *in, int nin) {
   Instr *I = &b->ins;
   I->nin = nin;
   I->in_off = t->nins;
-  reserve((void **)&t->ins, &t->cap_ins, t->nins + (size_t)nin, sizeof *in);
+  t->ins = reserve(t->ins, &t->cap_ins, t->nins + (size_t)nin, sizeof *in);
   for (int k = 0; k < nin; k++) {
     t->ins[t->nins++] = in[k];
     I->dep = I->dep || t->slots[in[k]].dep;
@@ -721,7 +737,7 @@ static TapeSlot push_instr(Build *b, const TapeSlot *in, int nin) {
     out.src = I->a;
   }
   I->out = push_slot(t, out);
-  reserve((void **)&t->instrs, &t->cap_instrs, t->ninstr + 1, sizeof *I);
+  t->instrs = reserve(t->instrs, &t->cap_instrs, t->ninstr + 1, sizeof *I);
   t->instrs[t->ninstr++] = *I;
   return I->out;
 }
@@ -859,7 +875,7 @@ void tape_set_output(Tape *t, TapeSlot out) {
   t->out = out;
 }
 
-/* ---- freezing --------------------------------------------------------------- */
+/* ---- freezing ------------------------------------------------------------ */
 
 /* Marks DISTs whose output adjoint is 1 at every evaluation: the output is
  * the tape's output, or is read exactly once, by SUM_SCALARS, by ADD of two
@@ -892,11 +908,6 @@ static void mark_unit(Tape *t) {
 void tape_finish(Tape *t) {
   ASSERT(!t->finished);
   t->finished = true;
-  Slot *theta = &t->slots[0];
-  *theta = shaped(1, t->dim, 1);
-  theta->kind = SLOT_THETA;
-  theta->src = TAPE_NONE;
-  theta->dep = true;
   size_t off = align_up(t->dim);
   for (int pass = 0; pass < 2; pass++) {
     for (size_t s = 0; s < t->nslots; s++) {
@@ -925,7 +936,7 @@ void tape_finish(Tape *t) {
   mark_unit(t);
 }
 
-/* ---- inspecting -------------------------------------------------------------- */
+/* ---- inspecting ---------------------------------------------------------- */
 
 size_t tape_dim(const Tape *t) { return t->dim; }
 size_t tape_nslots(const Tape *t) { return t->nslots; }
@@ -934,15 +945,6 @@ size_t tape_ninstr(const Tape *t) { return t->ninstr; }
 size_t tape_shape(const Tape *t, TapeSlot s, int *ndim, size_t *rows,
                   size_t *cols) {
   const Slot *x = slot_at(t, s);
-  if (s == 0) { /* theta: its length may have grown since tape_alloc */
-    if (ndim)
-      *ndim = 1;
-    if (rows)
-      *rows = t->dim;
-    if (cols)
-      *cols = 1;
-    return t->dim;
-  }
   if (ndim)
     *ndim = x->ndim;
   if (rows)
@@ -1016,61 +1018,77 @@ static Grid grid_of(const Tape *t, const Instr *I) {
     }                                                                       \
   } while (0)
 
-/* GX[index] += D(a, b, y, g) for the input X of a binary op, summing over
- * the elements it was stretched across. X is A or B; XK(k) its element for
- * output element k in the fast modes; SX is true when X is the one-element
- * side (mode BC_SA for A, BC_SB for B). */
-#define BIN_REV_ONE(GX, D, SX, IDX_GEN)                                     \
+/* One term of a reverse loop: a, b, y, g in scope for the partial D. */
+#define REV_TERM(AK, BK)                                                    \
+  const double a = (AK), b = (BK), y = Y[k], g = G[k];                      \
+  (void)a, (void)b, (void)y
+
+/* GX[XK] += D for every output element k (fast modes). */
+#define REV_LOOP(GX, D, AK, BK, XK)                                         \
   do {                                                                      \
-    if (I->mode == BC_SAME) {                                               \
-      for (size_t k = 0; k < n; k++) {                                      \
-        const double a = A[I->mode == BC_SA ? 0 : k];                       \
-        const double b = B[I->mode == BC_SB ? 0 : k];                       \
-        const double y = Y[k], g = G[k];                                    \
-        (void)a, (void)b, (void)y;                                          \
-        GX[k] += (D);                                                       \
-      }                                                                     \
-    } else if (I->mode == BC_SA || I->mode == BC_SB) {                      \
-      const double a0 = A[0], b0 = B[0];                                    \
-      if (SX) {                                                             \
-        double acc = 0.0;                                                   \
-        for (size_t k = 0; k < n; k++) {                                    \
-          const double a = I->mode == BC_SA ? a0 : A[k];                    \
-          const double b = I->mode == BC_SB ? b0 : B[k];                    \
-          const double y = Y[k], g = G[k];                                  \
-          (void)a, (void)b, (void)y;                                        \
-          acc += (D);                                                       \
-        }                                                                   \
-        GX[0] += acc;                                                       \
-      } else {                                                              \
-        for (size_t k = 0; k < n; k++) {                                    \
-          const double a = I->mode == BC_SA ? a0 : A[k];                    \
-          const double b = I->mode == BC_SB ? b0 : B[k];                    \
-          const double y = Y[k], g = G[k];                                  \
-          (void)a, (void)b, (void)y;                                        \
-          GX[k] += (D);                                                     \
-        }                                                                   \
-      }                                                                     \
-    } else {                                                                \
-      const Grid gr = grid_of(t, I);                                        \
-      for (size_t i = 0, k = 0; i < gr.rows; i++)                           \
-        for (size_t j = 0; j < gr.cols; j++, k++) {                         \
-          const double a = A[i * gr.ars + j * gr.acs];                      \
-          const double b = B[i * gr.brs + j * gr.bcs];                      \
-          const double y = Y[k], g = G[k];                                  \
-          (void)a, (void)b, (void)y;                                        \
-          GX[IDX_GEN] += (D);                                               \
-        }                                                                   \
+    for (size_t k = 0; k < n; k++) {                                        \
+      REV_TERM(AK, BK);                                                     \
+      GX[XK] += (D);                                                        \
     }                                                                       \
   } while (0)
 
-/* Both inputs of a binary op: DA and DB are g times the partials. */
+/* GX[0] += the sum of D: the one-element side of a broadcast. */
+#define REV_SUM(GX, D, AK, BK)                                              \
+  do {                                                                      \
+    double acc = 0.0;                                                       \
+    for (size_t k = 0; k < n; k++) {                                        \
+      REV_TERM(AK, BK);                                                     \
+      acc += (D);                                                           \
+    }                                                                       \
+    GX[0] += acc;                                                           \
+  } while (0)
+
+/* General broadcast: GX[i * RS + j * CS] += D, RS and CS being the strides
+ * of the input that GX belongs to. */
+#define REV_GEN(GX, D, RS, CS)                                              \
+  do {                                                                      \
+    const Grid gr = grid_of(t, I);                                          \
+    for (size_t i = 0, k = 0; i < gr.rows; i++)                             \
+      for (size_t j = 0; j < gr.cols; j++, k++) {                           \
+        REV_TERM(A[i * gr.ars + j * gr.acs], B[i * gr.brs + j * gr.bcs]);   \
+        GX[i * gr.RS + j * gr.CS] += (D);                                   \
+      }                                                                     \
+  } while (0)
+
+/* Both inputs of a binary op: DA and DB are g times the partials in a and
+ * b. The one-element operand of BC_SA / BC_SB is read once, before the
+ * loop (it has an element: the mode implies it). */
 #define BIN_REV(DA, DB)                                                     \
   do {                                                                      \
-    if (GA)                                                                 \
-      BIN_REV_ONE(GA, DA, I->mode == BC_SA, i * gr.ars + j * gr.acs);       \
-    if (GB)                                                                 \
-      BIN_REV_ONE(GB, DB, I->mode == BC_SB, i * gr.brs + j * gr.bcs);       \
+    switch (I->mode) {                                                      \
+    case BC_SAME:                                                           \
+      if (GA)                                                               \
+        REV_LOOP(GA, DA, A[k], B[k], k);                                    \
+      if (GB)                                                               \
+        REV_LOOP(GB, DB, A[k], B[k], k);                                    \
+      break;                                                                \
+    case BC_SA: {                                                           \
+      const double a0 = A[0];                                               \
+      if (GA)                                                               \
+        REV_SUM(GA, DA, a0, B[k]);                                          \
+      if (GB)                                                               \
+        REV_LOOP(GB, DB, a0, B[k], k);                                      \
+      break;                                                                \
+    }                                                                       \
+    case BC_SB: {                                                           \
+      const double b0 = B[0];                                               \
+      if (GA)                                                               \
+        REV_LOOP(GA, DA, A[k], b0, k);                                      \
+      if (GB)                                                               \
+        REV_SUM(GB, DB, A[k], b0);                                          \
+      break;                                                                \
+    }                                                                       \
+    default:                                                                \
+      if (GA)                                                               \
+        REV_GEN(GA, DA, ars, acs);                                          \
+      if (GB)                                                               \
+        REV_GEN(GB, DB, brs, bcs);                                          \
+    }                                                                       \
   } while (0)
 
 /* d/da a^b = b a^(b-1), taken as 0 when b = 0 (a^0 = 1 for every a, so
@@ -1226,7 +1244,7 @@ static void rev_unary(const Instr *I, const double *A, const double *Y,
   }
 }
 
-/* ---- reductions and rearrangements ------------------------------------------ */
+/* ---- reductions and rearrangements --------------------------------------- */
 
 static double sum_of(const double *x, size_t n) {
   double s = 0.0;
@@ -1313,7 +1331,7 @@ static void broadcast_rev(const Tape *t, const Instr *I, const double *g,
   }
 }
 
-/* ---- linear algebra ------------------------------------------------------- */
+/* ---- linear algebra ------------------------------------------------------ */
 
 /* Cholesky factor of the b x b block D (leading dimension lda) in place,
  * reading its lower triangle: the unblocked Cholesky–Banachiewicz order.
@@ -1440,7 +1458,7 @@ static void chol_rev(const double *L, double *W, double *T, size_t n) {
 /* x = L \ b for lower-triangular L (n x n; lower triangle read), b a vector
  * of n or an n x k matrix, written over x. */
 static void tri_solve(const double *L, size_t n, double *x, size_t k,
-                      bool vector, CBLAS_TRANSPOSE trans) {
+                      bool vector, enum CBLAS_TRANSPOSE trans) {
   if (n == 0 || k == 0)
     return;
   if (vector)
@@ -1451,9 +1469,9 @@ static void tri_solve(const double *L, size_t n, double *x, size_t k,
                 (int)n, (int)k, 1.0, L, (int)n, x, (int)k);
 }
 
-/* ---- the sweeps ------------------------------------------------------------- */
+/* ---- the sweeps ---------------------------------------------------------- */
 
-static inline const Slot *S(const TapeState *st, TapeSlot s) {
+static inline const Slot *slot_of(const TapeState *st, TapeSlot s) {
   return &st->t->slots[s];
 }
 
@@ -1462,7 +1480,7 @@ static inline TapeSlot input(const TapeState *st, const Instr *I, int k) {
 }
 
 static void cholesky_fwd(TapeState *st, const Instr *I, double *y) {
-  const size_t n = S(st, I->a)->rows;
+  const size_t n = slot_of(st, I->a)->rows;
   if (chol_factor(st->v[I->a], y, n))
     return;
   st->failed = true;
@@ -1472,7 +1490,7 @@ static void cholesky_fwd(TapeState *st, const Instr *I, double *y) {
 
 static void cholesky_rev(TapeState *st, const Instr *I, const double *g,
                          double *ga) {
-  const size_t n = S(st, I->a)->rows;
+  const size_t n = slot_of(st, I->a)->rows;
   double *W = st->scratch + I->scratch_off, *T = W + n * n;
   for (size_t i = 0; i < n; i++) {
     memcpy(W + i * n, g + i * n, (i + 1) * sizeof *W);
@@ -1485,7 +1503,7 @@ static void cholesky_rev(TapeState *st, const Instr *I, const double *g,
 }
 
 static void tri_solve_fwd(TapeState *st, const Instr *I, double *y) {
-  const Slot *r = S(st, I->b);
+  const Slot *r = slot_of(st, I->b);
   memcpy(y, st->v[I->b], r->len * sizeof *y);
   tri_solve(st->v[I->a], r->rows, y, r->cols, r->ndim == 1, CblasNoTrans);
 }
@@ -1494,7 +1512,7 @@ static void tri_solve_fwd(TapeState *st, const Instr *I, double *y) {
  * (Giles 2008, section 2.3.1). */
 static void tri_solve_rev(TapeState *st, const Instr *I, const double *g,
                           double *gl, double *gb) {
-  const Slot *r = S(st, I->b);
+  const Slot *r = slot_of(st, I->b);
   const size_t n = r->rows, k = r->cols;
   const double *L = st->v[I->a], *x = st->v[I->out];
   double *u = st->scratch + I->scratch_off;
@@ -1515,7 +1533,7 @@ static void tri_solve_rev(TapeState *st, const Instr *I, const double *g,
 }
 
 static void matvec_fwd(const TapeState *st, const Instr *I, double *y) {
-  const Slot *m = S(st, I->a);
+  const Slot *m = slot_of(st, I->a);
   if (m->rows == 0)
     return;
   if (m->cols == 0) {
@@ -1529,7 +1547,7 @@ static void matvec_fwd(const TapeState *st, const Instr *I, double *y) {
 /* y = M x:  Mbar += g x^T;  xbar += M^T g. */
 static void matvec_rev(const TapeState *st, const Instr *I, const double *g,
                        double *gm, double *gx) {
-  const Slot *m = S(st, I->a);
+  const Slot *m = slot_of(st, I->a);
   const int r = (int)m->rows, c = (int)m->cols;
   if (r == 0 || c == 0)
     return;
@@ -1541,7 +1559,7 @@ static void matvec_rev(const TapeState *st, const Instr *I, const double *g,
 }
 
 static void matmul_fwd(const TapeState *st, const Instr *I, double *y) {
-  const Slot *x = S(st, I->a), *z = S(st, I->b);
+  const Slot *x = slot_of(st, I->a), *z = slot_of(st, I->b);
   const int r = (int)x->rows, k = (int)x->cols, c = (int)z->cols;
   if (r == 0 || c == 0)
     return;
@@ -1556,7 +1574,7 @@ static void matmul_fwd(const TapeState *st, const Instr *I, double *y) {
 /* Y = A B:  Abar += G B^T;  Bbar += A^T G. */
 static void matmul_rev(const TapeState *st, const Instr *I, const double *g,
                        double *ga, double *gb) {
-  const Slot *x = S(st, I->a), *z = S(st, I->b);
+  const Slot *x = slot_of(st, I->a), *z = slot_of(st, I->b);
   const int r = (int)x->rows, k = (int)x->cols, c = (int)z->cols;
   if (r == 0 || c == 0 || k == 0)
     return;
@@ -1584,7 +1602,7 @@ static void gather_rev(const TapeState *st, const Instr *I, const double *g,
 
 static void gather_rows_fwd(const TapeState *st, const Instr *I, double *y) {
   const size_t *idx = st->t->idx + I->aux_off;
-  const size_t c = S(st, I->a)->cols;
+  const size_t c = slot_of(st, I->a)->cols;
   for (size_t i = 0; i < I->naux; i++)
     memcpy(y + i * c, st->v[I->a] + idx[i] * c, c * sizeof *y);
 }
@@ -1592,7 +1610,7 @@ static void gather_rows_fwd(const TapeState *st, const Instr *I, double *y) {
 static void gather_rows_rev(const TapeState *st, const Instr *I,
                             const double *g, double *gx) {
   const size_t *idx = st->t->idx + I->aux_off;
-  const size_t c = S(st, I->a)->cols;
+  const size_t c = slot_of(st, I->a)->cols;
   for (size_t i = 0; i < I->naux; i++) {
     double *row = gx + idx[i] * c;
     for (size_t j = 0; j < c; j++)
@@ -1603,7 +1621,7 @@ static void gather_rows_rev(const TapeState *st, const Instr *I,
 static void stack_fwd(const TapeState *st, const Instr *I, double *y) {
   for (int k = 0; k < I->nin; k++) {
     const TapeSlot s = input(st, I, k);
-    const size_t len = S(st, s)->len;
+    const size_t len = slot_of(st, s)->len;
     memcpy(y, st->v[s], len * sizeof *y);
     y += len;
   }
@@ -1612,7 +1630,7 @@ static void stack_fwd(const TapeState *st, const Instr *I, double *y) {
 static void stack_rev(const TapeState *st, const Instr *I, const double *g) {
   for (int k = 0; k < I->nin; k++) {
     const TapeSlot s = input(st, I, k);
-    const size_t len = S(st, s)->len;
+    const size_t len = slot_of(st, s)->len;
     double *gx = st->a[s];
     if (gx)
       for (size_t i = 0; i < len; i++)
@@ -1647,25 +1665,25 @@ static void forward(TapeState *st, const Instr *I) {
     fwd_binary(t, I, A, st->v[I->b], y, n);
     break;
   case TAPE_SUM:
-    y[0] = sum_of(A, S(st, I->a)->len);
+    y[0] = sum_of(A, slot_of(st, I->a)->len);
     break;
   case TAPE_SUM_ROWS:
-    sum_rows_fwd(A, S(st, I->a)->rows, S(st, I->a)->cols, y);
+    sum_rows_fwd(A, slot_of(st, I->a)->rows, slot_of(st, I->a)->cols, y);
     break;
   case TAPE_SUM_COLS:
-    sum_cols_fwd(A, S(st, I->a)->rows, S(st, I->a)->cols, y);
+    sum_cols_fwd(A, slot_of(st, I->a)->rows, slot_of(st, I->a)->cols, y);
     break;
   case TAPE_LOGSUMEXP:
-    y[0] = logsumexp(A, S(st, I->a)->len);
+    y[0] = logsumexp(A, slot_of(st, I->a)->len);
     break;
   case TAPE_DOT:
-    y[0] = S(st, I->a)->len == 0 ? 0.0
-               : cblas_ddot((int)S(st, I->a)->len, A, 1, st->v[I->b], 1);
+    y[0] = slot_of(st, I->a)->len == 0 ? 0.0
+               : cblas_ddot((int)slot_of(st, I->a)->len, A, 1, st->v[I->b], 1);
     break;
   case TAPE_MATVEC: matvec_fwd(st, I, y); break;
   case TAPE_MATMUL: matmul_fwd(st, I, y); break;
   case TAPE_TRANSPOSE:
-    transpose_fwd(A, S(st, I->a)->rows, S(st, I->a)->cols, y);
+    transpose_fwd(A, slot_of(st, I->a)->rows, slot_of(st, I->a)->cols, y);
     break;
   case TAPE_GATHER: gather_fwd(st, I, y); break;
   case TAPE_GATHER_ROWS: gather_rows_fwd(st, I, y); break;
@@ -1674,7 +1692,7 @@ static void forward(TapeState *st, const Instr *I) {
   case TAPE_CHOLESKY: cholesky_fwd(st, I, y); break;
   case TAPE_TRI_SOLVE: tri_solve_fwd(st, I, y); break;
   case TAPE_LOG_DIAG_SUM:
-    y[0] = log_diag_sum(A, S(st, I->a)->rows);
+    y[0] = log_diag_sum(A, slot_of(st, I->a)->rows);
     break;
   case TAPE_DIST:
     y[0] = I->family->lpdf(st->views + I->view_off, 1.0, NULL);
@@ -1704,6 +1722,7 @@ static void reverse(TapeState *st, const Instr *I) {
   const Slot *o = &t->slots[I->out];
   const size_t n = o->len;
   const double *G = st->a[I->out], *Y = st->v[I->out];
+  ASSERT(I->a != TAPE_NONE); /* an op with no input never depends on theta */
   const double *A = st->v[I->a];
   double *GA = st->a[I->a];
   double *GB = I->b != TAPE_NONE ? st->a[I->b] : NULL;
@@ -1712,28 +1731,28 @@ static void reverse(TapeState *st, const Instr *I) {
     rev_binary(t, I, A, st->v[I->b], Y, G, GA, GB, n);
     break;
   case TAPE_SUM:
-    add_scalar(GA, G[0], S(st, I->a)->len);
+    add_scalar(GA, G[0], slot_of(st, I->a)->len);
     break;
   case TAPE_SUM_ROWS: {
-    const size_t r = S(st, I->a)->rows, c = S(st, I->a)->cols;
+    const size_t r = slot_of(st, I->a)->rows, c = slot_of(st, I->a)->cols;
     for (size_t i = 0; i < r; i++)
       for (size_t j = 0; j < c; j++)
         GA[i * c + j] += G[j];
     break;
   }
   case TAPE_SUM_COLS: {
-    const size_t r = S(st, I->a)->rows, c = S(st, I->a)->cols;
+    const size_t r = slot_of(st, I->a)->rows, c = slot_of(st, I->a)->cols;
     for (size_t i = 0; i < r; i++)
       add_scalar(GA + i * c, G[i], c);
     break;
   }
   case TAPE_LOGSUMEXP:
     if (isfinite(Y[0]))
-      for (size_t k = 0; k < S(st, I->a)->len; k++)
+      for (size_t k = 0; k < slot_of(st, I->a)->len; k++)
         GA[k] += G[0] * exp(A[k] - Y[0]);
     break;
   case TAPE_DOT: {
-    const int len = (int)S(st, I->a)->len;
+    const int len = (int)slot_of(st, I->a)->len;
     if (GA && len > 0)
       cblas_daxpy(len, G[0], st->v[I->b], 1, GA, 1);
     if (GB && len > 0)
@@ -1743,7 +1762,7 @@ static void reverse(TapeState *st, const Instr *I) {
   case TAPE_MATVEC: matvec_rev(st, I, G, GA, GB); break;
   case TAPE_MATMUL: matmul_rev(st, I, G, GA, GB); break;
   case TAPE_TRANSPOSE:
-    transpose_rev(G, S(st, I->a)->rows, S(st, I->a)->cols, GA);
+    transpose_rev(G, slot_of(st, I->a)->rows, slot_of(st, I->a)->cols, GA);
     break;
   case TAPE_GATHER: gather_rev(st, I, G, GA); break;
   case TAPE_GATHER_ROWS: gather_rows_rev(st, I, G, GA); break;
@@ -1752,7 +1771,7 @@ static void reverse(TapeState *st, const Instr *I) {
   case TAPE_CHOLESKY: cholesky_rev(st, I, G, GA); break;
   case TAPE_TRI_SOLVE: tri_solve_rev(st, I, G, GA, GB); break;
   case TAPE_LOG_DIAG_SUM: {
-    const size_t m = S(st, I->a)->rows;
+    const size_t m = slot_of(st, I->a)->rows;
     for (size_t i = 0; i < m; i++)
       GA[i * m + i] += G[0] / A[i * m + i];
     break;
@@ -1777,7 +1796,7 @@ static void reverse(TapeState *st, const Instr *I) {
   }
 }
 
-/* ---- evaluating ------------------------------------------------------------ */
+/* ---- evaluating ---------------------------------------------------------- */
 
 /* Per-slot pointers into the state's buffers (constants: the tape's pool). */
 static void bind_slots(TapeState *st) {

@@ -1,17 +1,17 @@
 /*
- * bernoulli.c — the Bernoulli distribution: one trial that succeeds (x = 1)
- * with probability p.
+ * bernoulli.c — the Bernoulli family: one trial that succeeds (x = 1) with
+ * probability p.
  *
- * Parameterisation (PyMC): p in [0, 1]. The logit_p form is turned into p
- * by the model layer (p = logistic(logit_p)), on the graph.
- *   log p(x | p) = log p        when x = 1
- *                = log(1 - p)   when x = 0
- *   d/dp         = 1 / p  or  -1 / (1 - p)
- * The partial is taken only where the log mass is finite (p = 0 with x = 1
- * is -INFINITY; p = 0 with x = 0 has log mass 0 and partial -1).
+ * Parameterisation (PyMC): p in [0, 1]. The logit_p form is turned into p by
+ * the model layer (p = logistic(logit_p)), on the graph.
+ *   log p(x | p) = log p  (x = 1),  log(1 - p)  (x = 0);
+ *   d/dp = 1 / p  (x = 1),  -1 / (1 - p)  (x = 0).
+ * p = 0 with x = 0 (and p = 1 with x = 1) has log mass 0 and a finite
+ * partial; the impossible outcomes (x = 1 with p = 0, x = 0 with p = 1)
+ * give -INFINITY.
  *
  * x is discrete: its partial is never written (grad[0] is ignored and may
- * be NULL). x outside {0, 1} or p outside [0, 1] (NaN included) gives
+ * be NULL). x outside {0, 1}, or p outside [0, 1] (NaN included), gives
  * -INFINITY. Elementwise over broadcast inputs (dist.h).
  * Random: gsl_ran_bernoulli.
  */
@@ -19,74 +19,71 @@
 #include "dist.h"
 
 #include <gsl/gsl_randist.h>
-#include <math.h>
 
+#include "dist_util.h"
 #include "rng.h"
 
-static const char *const params[] = {"p"};
-static const double defaults[] = {NAN};
+enum { BERNOULLI_K = 2 }; /* inputs: x, p */
 
-/* Element i of a broadcast input (length 1 or n). */
-static inline double at(const DistTensor *t, size_t i) {
-  return t->data[t->len == 1 ? 0 : i];
+static const char *const bernoulli_params[] = {"p"};
+static const double bernoulli_defaults[] = {NAN};
+
+static bool bernoulli_prob_ok(double p) { return p >= 0.0 && p <= 1.0; }
+
+/* Whether outcome x is possible under p (both already valid). */
+static bool bernoulli_possible(double x, double p) {
+  return x == 1.0 ? p > 0.0 : p < 1.0;
 }
 
-/* Whether the nin inputs broadcast: sets *n to the element count. */
-static bool call_len(const DistTensor *in, int nin, size_t *n) {
-  *n = dist_broadcast_len(in, nin);
-  for (int k = 0; k < nin; k++)
-    if (in[k].len != 1 && in[k].len != *n)
-      return false;
-  return true;
-}
-
-static double lpdf(const DistTensor *in, double adj, double *const *grad) {
-  size_t n;
-  if (!call_len(in, 2, &n))
+static double bernoulli_lpdf(const DistTensor *in, double adj,
+                             double *const *grad) {
+  const size_t n = dist_broadcast_len(in, BERNOULLI_K);
+  if (n == 0)
+    return dist_lpdf_empty(in, BERNOULLI_K);
+  DistArg a[BERNOULLI_K];
+  dist_args_init(a, in, grad, BERNOULLI_K);
+  a[0].g = NULL; /* x is discrete */
+  if (!dist_check(&in[1], bernoulli_prob_ok))
     return -INFINITY;
-  const DistTensor *x = &in[0], *p = &in[1];
+  for (size_t i = 0; i < n; i++) {
+    const double x = dist_at(&a[0], i);
+    if (!(x == 0.0 || x == 1.0) || !bernoulli_possible(x, dist_at(&a[1], i)))
+      return -INFINITY;
+  }
   double lp = 0.0;
   for (size_t i = 0; i < n; i++) {
-    const double xi = at(x, i), pr = at(p, i);
-    if (!(pr >= 0.0 && pr <= 1.0) || !(xi == 0.0 || xi == 1.0))
-      return -INFINITY;
-    lp += xi == 1.0 ? log(pr) : log1p(-pr);
+    const double p = dist_at(&a[1], i);
+    if (dist_at(&a[0], i) == 1.0) {
+      lp += log(p);
+      dist_grad(&a[1], i, adj, 1.0 / p);
+    } else {
+      lp += log1p(-p);
+      dist_grad(&a[1], i, adj, -1.0 / (1.0 - p));
+    }
   }
-  if (!(lp > -INFINITY))
-    return -INFINITY;
-  if (!grad || !grad[1])
-    return lp;
-  for (size_t i = 0; i < n; i++) {
-    const double xi = at(x, i), pr = at(p, i);
-    const double d = xi == 1.0 ? 1.0 / pr : -1.0 / (1.0 - pr);
-    grad[1][p->len == 1 ? 0 : i] += adj * d;
-  }
+  dist_args_flush(a, BERNOULLI_K, adj);
   return lp;
 }
 
-static bool draw(Rng *rng, const DistTensor *prm, double *out,
-                    size_t out_len) {
-  const DistTensor *p = &prm[0];
-  if (p->len != 1 && p->len != out_len)
+static bool bernoulli_random(Rng *rng, const DistTensor *p, double *out,
+                             size_t n) {
+  if (!dist_random_lens(p, 1, n) || !dist_check(&p[0], bernoulli_prob_ok))
     return false;
-  for (size_t i = 0; i < p->len; i++)
-    if (!(p->data[i] >= 0.0 && p->data[i] <= 1.0))
-      return false;
   gsl_rng *r = rng_gsl(rng);
-  for (size_t i = 0; i < out_len; i++)
-    out[i] = (double)gsl_ran_bernoulli(r, at(p, i));
+  for (size_t i = 0; i < n; i++)
+    out[i] = (double)gsl_ran_bernoulli(r, dist_param(&p[0], i));
   return true;
 }
 
 const DistFamily dist_bernoulli = {
     .name = "Bernoulli",
     .nparams = 1,
-    .params = params,
-    .defaults = defaults,
+    .params = bernoulli_params,
+    .defaults = bernoulli_defaults,
     .support = {SUPPORT_BINARY, -1, -1, 0.0, 1.0},
     .discrete = true,
     .multivariate = false,
-    .lpdf = lpdf,
-    .random = draw,
+    .lpdf = bernoulli_lpdf,
+    .random = bernoulli_random,
     .check = NULL,
 };

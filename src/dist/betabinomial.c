@@ -1,20 +1,26 @@
 /*
- * betabinomial.c — the beta-binomial distribution: a binomial count whose
- * success probability is itself Beta(alpha, beta).
+ * betabinomial.c — the BetaBinomial family: a binomial count whose success
+ * probability is itself Beta(alpha, beta).
  *
  * Parameterisation (PyMC): alpha > 0, beta > 0, n a non-negative integer.
  *   log p(x | alpha, beta, n) = log C(n, x) + log B(x + alpha, n - x + beta)
- *                               - log B(alpha, beta)
+ *                               - log B(alpha, beta);
  *   d/dalpha = psi(x + alpha) - psi(n + alpha + beta)
- *              - psi(alpha) + psi(alpha + beta)
+ *              - psi(alpha) + psi(alpha + beta),
  *   d/dbeta  = psi(n - x + beta) - psi(n + alpha + beta)
- *              - psi(beta) + psi(alpha + beta)
- * n is an integer parameter and gets no partial; neither does the discrete
- * x (grad[0] and grad[3] are ignored).
+ *              - psi(beta) + psi(alpha + beta).
+ * The ratio of Beta functions is computed as rising factorials,
+ *   log B(x + a, n - x + b) - log B(a, b)
+ *     = lnpoch(a, x) + lnpoch(b, n - x) - lnpoch(a + b, n),
+ * which stays accurate when alpha and beta are large (the binomial limit),
+ * where the two log Betas would cancel. When alpha and beta are scalars,
+ * their digammas are computed once per call. n is an integer parameter and gets no
+ * partial; neither does the discrete x (grad[0] and grad[3] are ignored).
  *
- * Support 0 .. n (upper bound: parameter n). A non-integer or out-of-range
- * x or n, or a non-positive alpha or beta (NaN included), gives -INFINITY;
- * counts above 2^53 are rejected. Elementwise over broadcast inputs.
+ * Support 0 .. n (upper bound: parameter 2). A non-integer or out-of-range
+ * x or n, or alpha or beta not positive and finite (NaN included), gives
+ * -INFINITY; counts above 2^53 are rejected. Elementwise over broadcast
+ * inputs (dist.h).
  * Random: p ~ Beta(alpha, beta) by gsl_ran_beta, then gsl_ran_binomial.
  */
 #include <config.h>
@@ -24,92 +30,99 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_psi.h>
 #include <limits.h>
-#include <math.h>
 
+#include "dist_util.h"
 #include "rng.h"
 
+enum { BETABINOMIAL_K = 4 }; /* inputs: x, alpha, beta, n */
+
 /* 2^53: the largest count a double holds with every integer below it. */
-#define MAX_COUNT 9007199254740992.0
+#define BETABINOMIAL_MAX_COUNT 9007199254740992.0
 
-static const char *const params[] = {"alpha", "beta", "n"};
-static const double defaults[] = {NAN, NAN, NAN};
+static const char *const betabinomial_params[] = {"alpha", "beta", "n"};
+static const double betabinomial_defaults[] = {NAN, NAN, NAN};
 
-/* Element i of a broadcast input (length 1 or n). */
-static inline double at(const DistTensor *t, size_t i) {
-  return t->data[t->len == 1 ? 0 : i];
+static bool betabinomial_count_ok(double v) {
+  return v >= 0.0 && v <= BETABINOMIAL_MAX_COUNT && v == floor(v);
 }
 
-/* Whether the nin inputs broadcast: sets *n to the element count. */
-static bool call_len(const DistTensor *in, int nin, size_t *n) {
-  *n = dist_broadcast_len(in, nin);
-  for (int k = 0; k < nin; k++)
-    if (in[k].len != 1 && in[k].len != *n)
-      return false;
-  return true;
-}
-
-static bool is_count(double v) {
-  return v >= 0.0 && v <= MAX_COUNT && v == floor(v);
-}
-
-/* log C(n, k) for integer counts 0 <= k <= n. */
-static double log_choose(double n, double k) {
+/* log C(n, k) for integer counts 0 <= k <= n; gsl_sf_lnchoose takes
+ * unsigned ints, so larger n go through log Gamma. */
+static double betabinomial_log_choose(double n, double k) {
   if (n <= UINT_MAX)
     return gsl_sf_lnchoose((unsigned)n, (unsigned)k);
   return gsl_sf_lngamma(n + 1.0) - gsl_sf_lngamma(k + 1.0) -
          gsl_sf_lngamma(n - k + 1.0);
 }
 
-static double lpdf(const DistTensor *in, double adj, double *const *grad) {
-  size_t len;
-  if (!call_len(in, 4, &len))
-    return -INFINITY;
-  const DistTensor *x = &in[0], *a = &in[1], *b = &in[2], *n = &in[3];
-  double lp = 0.0;
-  for (size_t i = 0; i < len; i++) {
-    const double xi = at(x, i), ai = at(a, i), bi = at(b, i), ni = at(n, i);
-    if (!is_count(ni) || !is_count(xi) || xi > ni || !(ai > 0.0) ||
-        !(bi > 0.0) || isinf(ai) || isinf(bi))
-      return -INFINITY;
-    lp += log_choose(ni, xi) + gsl_sf_lnbeta(xi + ai, ni - xi + bi) -
-          gsl_sf_lnbeta(ai, bi);
-  }
-  if (!(lp > -INFINITY))
-    return -INFINITY;
-  if (!grad || (!grad[1] && !grad[2]))
-    return lp;
-  for (size_t i = 0; i < len; i++) {
-    const double xi = at(x, i), ai = at(a, i), bi = at(b, i), ni = at(n, i);
-    const double common = gsl_sf_psi(ai + bi) - gsl_sf_psi(ni + ai + bi);
-    if (grad[1])
-      grad[1][a->len == 1 ? 0 : i] +=
-          adj * (gsl_sf_psi(xi + ai) - gsl_sf_psi(ai) + common);
-    if (grad[2])
-      grad[2][b->len == 1 ? 0 : i] +=
-          adj * (gsl_sf_psi(ni - xi + bi) - gsl_sf_psi(bi) + common);
-  }
-  return lp;
+/* Digammas of alpha and beta only. */
+typedef struct BetaBinomialTerms {
+  double psi_a, psi_b, psi_ab; /* psi(alpha), psi(beta), psi(alpha + beta) */
+} BetaBinomialTerms;
+
+static void betabinomial_terms(BetaBinomialTerms *c, double al, double be) {
+  c->psi_a = gsl_sf_psi(al);
+  c->psi_b = gsl_sf_psi(be);
+  c->psi_ab = gsl_sf_psi(al + be);
 }
 
-static bool draw(Rng *rng, const DistTensor *prm, double *out,
-                 size_t out_len) {
-  for (int k = 0; k < 3; k++)
-    if (prm[k].len != 1 && prm[k].len != out_len)
-      return false;
-  const DistTensor *a = &prm[0], *b = &prm[1], *n = &prm[2];
-  for (size_t i = 0; i < a->len; i++)
-    if (!(a->data[i] > 0.0) || isinf(a->data[i]))
-      return false;
-  for (size_t i = 0; i < b->len; i++)
-    if (!(b->data[i] > 0.0) || isinf(b->data[i]))
-      return false;
-  for (size_t i = 0; i < n->len; i++)
-    if (!is_count(n->data[i]) || n->data[i] > UINT_MAX)
-      return false;
+static double betabinomial_lpdf(const DistTensor *in, double adj,
+                                double *const *grad) {
+  const size_t len = dist_broadcast_len(in, BETABINOMIAL_K);
+  if (len == 0)
+    return dist_lpdf_empty(in, BETABINOMIAL_K);
+  if (!dist_check(&in[1], dist_positive) ||
+      !dist_check(&in[2], dist_positive) ||
+      !dist_check(&in[3], betabinomial_count_ok))
+    return -INFINITY;
+  DistArg a[BETABINOMIAL_K];
+  dist_args_init(a, in, grad, BETABINOMIAL_K);
+  a[0].g = a[3].g = NULL; /* x and n are integers */
+  for (size_t i = 0; i < len; i++) {
+    const double x = dist_at(&a[0], i);
+    if (!betabinomial_count_ok(x) || x > dist_at(&a[3], i))
+      return -INFINITY;
+  }
+  const bool vary = a[1].s || a[2].s;
+  const bool digammas = a[1].g || a[2].g;
+  BetaBinomialTerms c = {0.0, 0.0, 0.0};
+  if (digammas)
+    betabinomial_terms(&c, dist_at(&a[1], 0), dist_at(&a[2], 0));
+  double lp = 0.0;
+  for (size_t i = 0; i < len; i++) {
+    const double x = dist_at(&a[0], i), n = dist_at(&a[3], i);
+    const double al = dist_at(&a[1], i), be = dist_at(&a[2], i);
+    lp += betabinomial_log_choose(n, x) + gsl_sf_lnpoch(al, x) +
+          gsl_sf_lnpoch(be, n - x) - gsl_sf_lnpoch(al + be, n);
+    if (!digammas)
+      continue;
+    if (vary)
+      betabinomial_terms(&c, al, be);
+    const double common = c.psi_ab - gsl_sf_psi(n + al + be);
+    if (a[1].g)
+      dist_grad(&a[1], i, adj, gsl_sf_psi(x + al) - c.psi_a + common);
+    if (a[2].g)
+      dist_grad(&a[2], i, adj, gsl_sf_psi(n - x + be) - c.psi_b + common);
+  }
+  dist_args_flush(a, BETABINOMIAL_K, adj);
+  return isnan(lp) ? -INFINITY : lp;
+}
+
+static bool betabinomial_trials_ok(double n) {
+  return betabinomial_count_ok(n) && n <= UINT_MAX;
+}
+
+static bool betabinomial_random(Rng *rng, const DistTensor *p, double *out,
+                                size_t len) {
+  if (!dist_random_lens(p, 3, len) || !dist_check(&p[0], dist_positive) ||
+      !dist_check(&p[1], dist_positive) ||
+      !dist_check(&p[2], betabinomial_trials_ok))
+    return false;
   gsl_rng *r = rng_gsl(rng);
-  for (size_t i = 0; i < out_len; i++) {
-    const double pr = gsl_ran_beta(r, at(a, i), at(b, i));
-    out[i] = (double)gsl_ran_binomial(r, pr, (unsigned)at(n, i));
+  for (size_t i = 0; i < len; i++) {
+    const double q =
+        gsl_ran_beta(r, dist_param(&p[0], i), dist_param(&p[1], i));
+    out[i] = (double)gsl_ran_binomial(r, q, (unsigned)dist_param(&p[2], i));
   }
   return true;
 }
@@ -117,12 +130,12 @@ static bool draw(Rng *rng, const DistTensor *prm, double *out,
 const DistFamily dist_betabinomial = {
     .name = "BetaBinomial",
     .nparams = 3,
-    .params = params,
-    .defaults = defaults,
+    .params = betabinomial_params,
+    .defaults = betabinomial_defaults,
     .support = {SUPPORT_NATURAL, -1, 2, 0.0, INFINITY},
     .discrete = true,
     .multivariate = false,
-    .lpdf = lpdf,
-    .random = draw,
+    .lpdf = betabinomial_lpdf,
+    .random = betabinomial_random,
     .check = NULL,
 };

@@ -1,19 +1,22 @@
 /*
- * binomial.c — the binomial distribution: successes in n independent
- * trials, each with success probability p.
+ * binomial.c — the Binomial family: successes in n independent trials, each
+ * with success probability p.
  *
  * Parameterisation (PyMC): n a non-negative integer, p in [0, 1].
- *   log p(x | n, p) = log C(n, x) + x log p + (n - x) log(1 - p)
- *   d/dp            = x / p - (n - x) / (1 - p)
- * Terms with a zero count are left out of both (so p = 0 with x = 0 has
- * log mass 0 and partial -n). n is an integer parameter and gets no
- * partial; neither does the discrete x (grad[0] and grad[1] are ignored).
+ *   log p(x | n, p) = log C(n, x) + x log p + (n - x) log(1 - p);
+ *   d/dp = x / p - (n - x) / (1 - p).
+ * Terms with a zero count are left out of both, so p = 0 with x = 0 (or
+ * p = 1 with x = n) has log mass 0 and a finite partial; the impossible
+ * outcomes (x > 0 with p = 0, x < n with p = 1) give -INFINITY.
+ * n is an integer parameter and gets no partial; neither does the discrete
+ * x (grad[0] and grad[1] are ignored).
  *
- * Support 0 .. n (upper bound: parameter n). A non-integer or out-of-range
+ * Support 0 .. n (upper bound: parameter 0). A non-integer or out-of-range
  * x or n, or p outside [0, 1] (NaN included), gives -INFINITY. Counts above
  * 2^53 are rejected: doubles no longer hold every integer there.
  * Elementwise over broadcast inputs (dist.h).
- * Random: gsl_ran_binomial (Kachitvichyanukul & Schmeiser's BTPE).
+ * Random: gsl_ran_binomial (Kachitvichyanukul & Schmeiser's BTPE); n must
+ * fit an unsigned int there.
  */
 #include <config.h>
 #include "dist.h"
@@ -21,101 +24,99 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <limits.h>
-#include <math.h>
 
+#include "dist_util.h"
 #include "rng.h"
 
+enum { BINOMIAL_K = 3 }; /* inputs: x, n, p */
+
 /* 2^53: the largest count a double holds with every integer below it. */
-#define MAX_COUNT 9007199254740992.0
+#define BINOMIAL_MAX_COUNT 9007199254740992.0
 
-static const char *const params[] = {"n", "p"};
-static const double defaults[] = {NAN, NAN};
+static const char *const binomial_params[] = {"n", "p"};
+static const double binomial_defaults[] = {NAN, NAN};
 
-/* Element i of a broadcast input (length 1 or n). */
-static inline double at(const DistTensor *t, size_t i) {
-  return t->data[t->len == 1 ? 0 : i];
+static bool binomial_count_ok(double v) {
+  return v >= 0.0 && v <= BINOMIAL_MAX_COUNT && v == floor(v);
 }
 
-/* Whether the nin inputs broadcast: sets *n to the element count. */
-static bool call_len(const DistTensor *in, int nin, size_t *n) {
-  *n = dist_broadcast_len(in, nin);
-  for (int k = 0; k < nin; k++)
-    if (in[k].len != 1 && in[k].len != *n)
-      return false;
-  return true;
-}
+static bool binomial_prob_ok(double p) { return p >= 0.0 && p <= 1.0; }
 
-static bool is_count(double v) {
-  return v >= 0.0 && v <= MAX_COUNT && v == floor(v);
-}
-
-/* log C(n, k) for integer counts 0 <= k <= n. */
-static double log_choose(double n, double k) {
+/* log C(n, k) for integer counts 0 <= k <= n; gsl_sf_lnchoose takes
+ * unsigned ints, so larger n go through log Gamma. */
+static double binomial_log_choose(double n, double k) {
   if (n <= UINT_MAX)
     return gsl_sf_lnchoose((unsigned)n, (unsigned)k);
   return gsl_sf_lngamma(n + 1.0) - gsl_sf_lngamma(k + 1.0) -
          gsl_sf_lngamma(n - k + 1.0);
 }
 
-static double lpdf(const DistTensor *in, double adj, double *const *grad) {
-  size_t len;
-  if (!call_len(in, 3, &len))
+/* Whether x successes in n trials are possible with probability p. */
+static bool binomial_possible(double x, double n, double p) {
+  return binomial_count_ok(x) && x <= n && (x == 0.0 || p > 0.0) &&
+         (x == n || p < 1.0);
+}
+
+static double binomial_lpdf(const DistTensor *in, double adj,
+                            double *const *grad) {
+  const size_t len = dist_broadcast_len(in, BINOMIAL_K);
+  if (len == 0)
+    return dist_lpdf_empty(in, BINOMIAL_K);
+  if (!dist_check(&in[1], binomial_count_ok) ||
+      !dist_check(&in[2], binomial_prob_ok))
     return -INFINITY;
-  const DistTensor *x = &in[0], *n = &in[1], *p = &in[2];
+  DistArg a[BINOMIAL_K];
+  dist_args_init(a, in, grad, BINOMIAL_K);
+  a[0].g = a[1].g = NULL; /* x and n are integers */
+  for (size_t i = 0; i < len; i++)
+    if (!binomial_possible(dist_at(&a[0], i), dist_at(&a[1], i),
+                           dist_at(&a[2], i)))
+      return -INFINITY;
   double lp = 0.0;
   for (size_t i = 0; i < len; i++) {
-    const double xi = at(x, i), ni = at(n, i), pr = at(p, i);
-    if (!is_count(ni) || !is_count(xi) || xi > ni ||
-        !(pr >= 0.0 && pr <= 1.0))
-      return -INFINITY;
-    lp += log_choose(ni, xi);
-    if (xi > 0.0)
-      lp += xi * log(pr);
-    if (ni - xi > 0.0)
-      lp += (ni - xi) * log1p(-pr);
-  }
-  if (!(lp > -INFINITY))
-    return -INFINITY;
-  if (!grad || !grad[2])
-    return lp;
-  for (size_t i = 0; i < len; i++) {
-    const double xi = at(x, i), ni = at(n, i), pr = at(p, i);
+    const double x = dist_at(&a[0], i), n = dist_at(&a[1], i);
+    const double p = dist_at(&a[2], i);
     double d = 0.0;
-    if (xi > 0.0)
-      d += xi / pr;
-    if (ni - xi > 0.0)
-      d -= (ni - xi) / (1.0 - pr);
-    grad[2][p->len == 1 ? 0 : i] += adj * d;
+    lp += binomial_log_choose(n, x);
+    if (x > 0.0) {
+      lp += x * log(p);
+      d += x / p;
+    }
+    if (n - x > 0.0) {
+      lp += (n - x) * log1p(-p);
+      d -= (n - x) / (1.0 - p);
+    }
+    dist_grad(&a[2], i, adj, d);
   }
+  dist_args_flush(a, BINOMIAL_K, adj);
   return lp;
 }
 
-static bool draw(Rng *rng, const DistTensor *prm, double *out,
-                 size_t out_len) {
-  const DistTensor *n = &prm[0], *p = &prm[1];
-  if ((n->len != 1 && n->len != out_len) || (p->len != 1 && p->len != out_len))
+static bool binomial_trials_ok(double n) {
+  return binomial_count_ok(n) && n <= UINT_MAX;
+}
+
+static bool binomial_random(Rng *rng, const DistTensor *p, double *out,
+                            size_t len) {
+  if (!dist_random_lens(p, 2, len) || !dist_check(&p[0], binomial_trials_ok) ||
+      !dist_check(&p[1], binomial_prob_ok))
     return false;
-  for (size_t i = 0; i < n->len; i++)
-    if (!is_count(n->data[i]) || n->data[i] > UINT_MAX)
-      return false;
-  for (size_t i = 0; i < p->len; i++)
-    if (!(p->data[i] >= 0.0 && p->data[i] <= 1.0))
-      return false;
   gsl_rng *r = rng_gsl(rng);
-  for (size_t i = 0; i < out_len; i++)
-    out[i] = (double)gsl_ran_binomial(r, at(p, i), (unsigned)at(n, i));
+  for (size_t i = 0; i < len; i++)
+    out[i] = (double)gsl_ran_binomial(r, dist_param(&p[1], i),
+                                      (unsigned)dist_param(&p[0], i));
   return true;
 }
 
 const DistFamily dist_binomial = {
     .name = "Binomial",
     .nparams = 2,
-    .params = params,
-    .defaults = defaults,
+    .params = binomial_params,
+    .defaults = binomial_defaults,
     .support = {SUPPORT_NATURAL, -1, 0, 0.0, INFINITY},
     .discrete = true,
     .multivariate = false,
-    .lpdf = lpdf,
-    .random = draw,
+    .lpdf = binomial_lpdf,
+    .random = binomial_random,
     .check = NULL,
 };

@@ -8,8 +8,8 @@
  *   - a matrix R x K with one row of probabilities per element of x (x has
  *     R elements; a 1 x K matrix is shared like a vector).
  * Every row must lie on the simplex: entries in [0, 1] summing to 1 within
- * SIMPLEX_TOL. Rows are not rescaled here (PyMC rescales constant weights
- * when the distribution is built; that is the model layer's business).
+ * CATEGORICAL_SIMPLEX_TOL. Rows are not rescaled here (PyMC rescales constant
+ * weights when the distribution is built; that is the model layer's business).
  *   log p(x | p) = sum_i log p[row(i), x_i]
  *   d/dp[r, k]   = (number of i with row(i) = r and x_i = k) / p[r, k]
  * The partial is that of the expression as written, off the simplex too;
@@ -36,13 +36,14 @@
 /* How far from 1 a row of probabilities may sum: well above the rounding
  * of a simplex transform or a softmax over millions of categories (about
  * K * 1e-16), well below any probability a user would write by hand. */
-#define SIMPLEX_TOL 1e-8
+#define CATEGORICAL_SIMPLEX_TOL 1e-8
 
-static const char *const params[] = {"p"};
-static const double defaults[] = {NAN};
+static const char *const categorical_params[] = {"p"};
+static const double categorical_defaults[] = {NAN};
 
 /* Rows and columns of p: a matrix is R x K, anything else one row. */
-static void prob_dims(const DistTensor *p, size_t *rows, size_t *k) {
+static void categorical_prob_dims(const DistTensor *p, size_t *rows,
+                                  size_t *k) {
   if (p->ndim == 2) {
     *rows = p->rows;
     *k = p->cols;
@@ -53,43 +54,44 @@ static void prob_dims(const DistTensor *p, size_t *rows, size_t *k) {
 }
 
 /* Whether the k probabilities at row lie on the simplex. */
-static bool is_simplex(const double *row, size_t k) {
+static bool categorical_is_simplex(const double *row, size_t k) {
   double sum = 0.0;
   for (size_t j = 0; j < k; j++) {
     if (!(row[j] >= 0.0 && row[j] <= 1.0))
       return false;
     sum += row[j];
   }
-  return fabs(sum - 1.0) <= SIMPLEX_TOL;
+  return fabs(sum - 1.0) <= CATEGORICAL_SIMPLEX_TOL;
 }
 
 /* Whether p has nrows rows of k probabilities, all on the simplex. */
-static bool probs_ok(const DistTensor *p, size_t nrows, size_t k) {
+static bool categorical_probs_ok(const DistTensor *p, size_t nrows, size_t k) {
   if (k == 0 || p->len != nrows * k)
     return false;
   for (size_t r = 0; r < nrows; r++)
-    if (!is_simplex(p->data + r * k, k))
+    if (!categorical_is_simplex(p->data + r * k, k))
       return false;
   return true;
 }
 
 /* The offset in p of element i's category x, or -1 when x is not one. */
-static ptrdiff_t cell(double x, size_t row, size_t k) {
+static ptrdiff_t categorical_cell(double x, size_t row, size_t k) {
   if (!(x >= 0.0 && x < (double)k && x == floor(x)))
     return -1;
   return (ptrdiff_t)(row * k + (size_t)x);
 }
 
-static double lpdf(const DistTensor *in, double adj, double *const *grad) {
+static double categorical_lpdf(const DistTensor *in, double adj,
+                               double *const *grad) {
   const DistTensor *x = &in[0], *p = &in[1];
   size_t rows, k;
-  prob_dims(p, &rows, &k);
+  categorical_prob_dims(p, &rows, &k);
   const size_t n = x->len;
-  if ((rows != 1 && rows != n) || !probs_ok(p, rows, k))
+  if ((rows != 1 && rows != n) || !categorical_probs_ok(p, rows, k))
     return -INFINITY;
   double lp = 0.0;
   for (size_t i = 0; i < n; i++) {
-    const ptrdiff_t c = cell(x->data[i], rows == 1 ? 0 : i, k);
+    const ptrdiff_t c = categorical_cell(x->data[i], rows == 1 ? 0 : i, k);
     if (c < 0)
       return -INFINITY;
     lp += log(p->data[c]);
@@ -98,14 +100,14 @@ static double lpdf(const DistTensor *in, double adj, double *const *grad) {
     return -INFINITY;
   if (grad && grad[1])
     for (size_t i = 0; i < n; i++) {
-      const ptrdiff_t c = cell(x->data[i], rows == 1 ? 0 : i, k);
+      const ptrdiff_t c = categorical_cell(x->data[i], rows == 1 ? 0 : i, k);
       grad[1][c] += adj / p->data[c];
     }
   return lp;
 }
 
 /* One category drawn from the k probabilities at row (on the simplex). */
-static double draw1(Rng *rng, const double *row, size_t k) {
+static double categorical_draw_one(Rng *rng, const double *row, size_t k) {
   const double u = rng_uniform(rng);
   double cum = 0.0;
   size_t last = 0;
@@ -119,20 +121,20 @@ static double draw1(Rng *rng, const double *row, size_t k) {
   return (double)last; /* u beyond a sum rounded just below 1 */
 }
 
-static bool draw(Rng *rng, const DistTensor *prm, double *out,
-                 size_t out_len) {
+static bool categorical_random(Rng *rng, const DistTensor *prm, double *out,
+                               size_t out_len) {
   const DistTensor *p = &prm[0];
   size_t rows, k;
-  prob_dims(p, &rows, &k);
-  if (rows == 0 || out_len % rows != 0 || !probs_ok(p, rows, k))
+  categorical_prob_dims(p, &rows, &k);
+  if (rows == 0 || out_len % rows != 0 || !categorical_probs_ok(p, rows, k))
     return false;
   for (size_t i = 0; i < out_len; i++)
-    out[i] = draw1(rng, p->data + (i % rows) * k, k);
+    out[i] = categorical_draw_one(rng, p->data + (i % rows) * k, k);
   return true;
 }
 
-static bool check(const DistTensor *prm, int *ndim, size_t *rows,
-                  size_t *cols, char *err) {
+static bool categorical_check(const DistTensor *prm, int *ndim, size_t *rows,
+                              size_t *cols, char *err) {
   const DistTensor *p = &prm[0];
   if (p->ndim == 0) {
     snprintf(err, DIST_ERR_LEN,
@@ -141,7 +143,7 @@ static bool check(const DistTensor *prm, int *ndim, size_t *rows,
     return false;
   }
   size_t r, k;
-  prob_dims(p, &r, &k);
+  categorical_prob_dims(p, &r, &k);
   if (k == 0 || r == 0) {
     snprintf(err, DIST_ERR_LEN,
              "Categorical: p is empty; it needs one probability per "
@@ -157,12 +159,12 @@ static bool check(const DistTensor *prm, int *ndim, size_t *rows,
 const DistFamily dist_categorical = {
     .name = "Categorical",
     .nparams = 1,
-    .params = params,
-    .defaults = defaults,
+    .params = categorical_params,
+    .defaults = categorical_defaults,
     .support = {SUPPORT_CATEGORY, -1, -1, 0.0, INFINITY},
     .discrete = true,
     .multivariate = true,
-    .lpdf = lpdf,
-    .random = draw,
-    .check = check,
+    .lpdf = categorical_lpdf,
+    .random = categorical_random,
+    .check = categorical_check,
 };

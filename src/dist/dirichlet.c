@@ -18,8 +18,8 @@
  * digammas are computed once, not per row.
  *
  * x must be on the open simplex: entries in (0, 1] summing to 1 within
- * SIMPLEX_TOL; anything else, or an a_j that is not positive and finite,
- * gives -INFINITY.
+ * DIRICHLET_SIMPLEX_TOL; anything else, or an a_j that is not positive and
+ * finite, gives -INFINITY.
  *
  * check: a a vector of K -> a value is a vector of K; a an R x K matrix ->
  * an R x K matrix. random: gsl_ran_dirichlet per row (Marsaglia & Tsang
@@ -40,14 +40,14 @@
 /* How far from 1 a simplex may sum: well above the rounding of a simplex
  * transform (a few ulps per entry), well below anything a user would
  * mean as a different point. */
-#define SIMPLEX_TOL 1e-8
+#define DIRICHLET_SIMPLEX_TOL 1e-8
 
-static const char *const params[] = {"a"};
-static const double defaults[] = {NAN};
+static const char *const dirichlet_params[] = {"a"};
+static const double dirichlet_defaults[] = {NAN};
 
 /* Rows and columns of a stack of vectors: a matrix is rows x cols,
  * anything else one row. */
-static void stack_dims(const DistTensor *t, size_t *rows, size_t *k) {
+static void dirichlet_stack_dims(const DistTensor *t, size_t *rows, size_t *k) {
   if (t->ndim == 2) {
     *rows = t->rows;
     *k = t->cols;
@@ -58,7 +58,7 @@ static void stack_dims(const DistTensor *t, size_t *rows, size_t *k) {
 }
 
 /* Whether every concentration is positive and finite. */
-static bool conc_ok(const DistTensor *a) {
+static bool dirichlet_conc_ok(const DistTensor *a) {
   for (size_t i = 0; i < a->len; i++)
     if (!(a->data[i] > 0.0) || isinf(a->data[i]))
       return false;
@@ -66,18 +66,18 @@ static bool conc_ok(const DistTensor *a) {
 }
 
 /* Whether the k entries at row lie on the open simplex. */
-static bool is_simplex(const double *row, size_t k) {
+static bool dirichlet_is_simplex(const double *row, size_t k) {
   double sum = 0.0;
   for (size_t j = 0; j < k; j++) {
     if (!(row[j] > 0.0 && row[j] <= 1.0))
       return false;
     sum += row[j];
   }
-  return fabs(sum - 1.0) <= SIMPLEX_TOL;
+  return fabs(sum - 1.0) <= DIRICHLET_SIMPLEX_TOL;
 }
 
 /* log Gamma(A) - sum_j log Gamma(a_j) of one row of k concentrations. */
-static double log_norm(const double *a, size_t k) {
+static double dirichlet_log_norm(const double *a, size_t k) {
   double sum = 0.0, lg = 0.0;
   for (size_t j = 0; j < k; j++) {
     sum += a[j];
@@ -87,7 +87,8 @@ static double log_norm(const double *a, size_t k) {
 }
 
 /* Adds w * (psi(A) - psi(a_j)) into g[j] for one row of concentrations. */
-static void add_norm_grad(const double *a, size_t k, double w, double *g) {
+static void dirichlet_add_norm_grad(const double *a, size_t k, double w,
+                                    double *g) {
   double sum = 0.0;
   for (size_t j = 0; j < k; j++)
     sum += a[j];
@@ -96,19 +97,22 @@ static void add_norm_grad(const double *a, size_t k, double w, double *g) {
     g[j] += w * (psi_sum - gsl_sf_psi(a[j]));
 }
 
-static double lpdf(const DistTensor *in, double adj, double *const *grad) {
+static double dirichlet_lpdf(const DistTensor *in, double adj,
+                             double *const *grad) {
   const DistTensor *x = &in[0], *a = &in[1];
   size_t n, k, arows, ak;
-  stack_dims(x, &n, &k);
-  stack_dims(a, &arows, &ak);
-  if (ak != k || k == 0 || (arows != 1 && arows != n) || !conc_ok(a))
+  dirichlet_stack_dims(x, &n, &k);
+  dirichlet_stack_dims(a, &arows, &ak);
+  if (ak != k || k == 0 || (arows != 1 && arows != n) || !dirichlet_conc_ok(a))
     return -INFINITY;
   double lp = 0.0;
   for (size_t r = 0; r < arows; r++)
-    lp += (arows == 1 ? (double)n : 1.0) * log_norm(a->data + r * k, k);
+    lp +=
+        (arows == 1 ? (double)n : 1.0) * dirichlet_log_norm(a->data + r * k, k);
   for (size_t i = 0; i < n; i++) {
-    const double *xi = x->data + i * k, *ai = a->data + (arows == 1 ? 0 : i) * k;
-    if (!is_simplex(xi, k))
+    const double *xi = x->data + i * k,
+                 *ai = a->data + (arows == 1 ? 0 : i) * k;
+    if (!dirichlet_is_simplex(xi, k))
       return -INFINITY;
     for (size_t j = 0; j < k; j++)
       lp += (ai[j] - 1.0) * log(xi[j]);
@@ -129,17 +133,19 @@ static double lpdf(const DistTensor *in, double adj, double *const *grad) {
   }
   if (grad[1])
     for (size_t r = 0; r < arows; r++)
-      add_norm_grad(a->data + r * k, k, adj * (arows == 1 ? (double)n : 1.0),
-                    grad[1] + r * k);
+      dirichlet_add_norm_grad(a->data + r * k, k,
+                              adj * (arows == 1 ? (double)n : 1.0),
+                              grad[1] + r * k);
   return lp;
 }
 
-static bool draw(Rng *rng, const DistTensor *prm, double *out,
-                 size_t out_len) {
+static bool dirichlet_random(Rng *rng, const DistTensor *prm, double *out,
+                             size_t out_len) {
   const DistTensor *a = &prm[0];
   size_t arows, k;
-  stack_dims(a, &arows, &k);
-  if (k == 0 || arows == 0 || out_len % (arows * k) != 0 || !conc_ok(a))
+  dirichlet_stack_dims(a, &arows, &k);
+  if (k == 0 || arows == 0 || out_len % (arows * k) != 0 ||
+      !dirichlet_conc_ok(a))
     return false;
   gsl_rng *r = rng_gsl(rng);
   for (size_t i = 0; i < out_len / k; i++)
@@ -147,8 +153,8 @@ static bool draw(Rng *rng, const DistTensor *prm, double *out,
   return true;
 }
 
-static bool check(const DistTensor *prm, int *ndim, size_t *rows,
-                  size_t *cols, char *err) {
+static bool dirichlet_check(const DistTensor *prm, int *ndim, size_t *rows,
+                            size_t *cols, char *err) {
   const DistTensor *a = &prm[0];
   if (a->ndim == 0) {
     snprintf(err, DIST_ERR_LEN,
@@ -157,7 +163,7 @@ static bool check(const DistTensor *prm, int *ndim, size_t *rows,
     return false;
   }
   size_t r, k;
-  stack_dims(a, &r, &k);
+  dirichlet_stack_dims(a, &r, &k);
   if (k < 2) {
     snprintf(err, DIST_ERR_LEN,
              "Dirichlet: a needs at least 2 concentrations, got %zu", k);
@@ -176,12 +182,12 @@ static bool check(const DistTensor *prm, int *ndim, size_t *rows,
 const DistFamily dist_dirichlet = {
     .name = "Dirichlet",
     .nparams = 1,
-    .params = params,
-    .defaults = defaults,
+    .params = dirichlet_params,
+    .defaults = dirichlet_defaults,
     .support = {SUPPORT_SIMPLEX, -1, -1, 0.0, 1.0},
     .discrete = false,
     .multivariate = true,
-    .lpdf = lpdf,
-    .random = draw,
-    .check = check,
+    .lpdf = dirichlet_lpdf,
+    .random = dirichlet_random,
+    .check = dirichlet_check,
 };

@@ -1,15 +1,15 @@
 /*
- * discreteuniform.c — the discrete uniform distribution: every integer
- * from lower to upper (both included) equally likely.
+ * discreteuniform.c — the DiscreteUniform family: every integer from lower
+ * to upper (both included) equally likely.
  *
  * Parameterisation (PyMC): lower <= upper, both integers.
- *   log p(x | lower, upper) = -log(upper - lower + 1)
+ *   log p(x | lower, upper) = -log(upper - lower + 1).
  * Both parameters are integers and x is discrete: no partial is ever
  * written (every grad[k] is ignored).
  *
  * Support lower .. upper (bounds: parameters 0 and 1). A non-integer x,
  * lower or upper, lower > upper, or x outside the bounds gives -INFINITY;
- * values beyond +-2^53 are rejected. Elementwise over broadcast inputs.
+ * magnitudes beyond 2^53 are rejected. Elementwise over broadcast inputs.
  * Random: lower + gsl_rng_uniform_int(upper - lower + 1); the number of
  * values must not exceed the generator's range (2^32 for mt19937), else
  * the draw fails as for an invalid parameter.
@@ -18,72 +18,63 @@
 #include "dist.h"
 
 #include <gsl/gsl_rng.h>
-#include <math.h>
 
+#include "common.h"
+#include "dist_util.h"
 #include "rng.h"
 
+enum { DISCRETEUNIFORM_K = 3 }; /* inputs: x, lower, upper */
+
 /* 2^53: the largest magnitude at which a double holds every integer. */
-#define MAX_INTEGER 9007199254740992.0
+#define DISCRETEUNIFORM_MAX_INT 9007199254740992.0
 
-static const char *const params[] = {"lower", "upper"};
-static const double defaults[] = {NAN, NAN};
+static const char *const discreteuniform_params[] = {"lower", "upper"};
+static const double discreteuniform_defaults[] = {NAN, NAN};
 
-/* Element i of a broadcast input (length 1 or n). */
-static inline double at(const DistTensor *t, size_t i) {
-  return t->data[t->len == 1 ? 0 : i];
+static bool discreteuniform_int_ok(double v) {
+  return fabs(v) <= DISCRETEUNIFORM_MAX_INT && v == floor(v);
 }
 
-/* Whether the nin inputs broadcast: sets *n to the element count. */
-static bool call_len(const DistTensor *in, int nin, size_t *n) {
-  *n = dist_broadcast_len(in, nin);
-  for (int k = 0; k < nin; k++)
-    if (in[k].len != 1 && in[k].len != *n)
-      return false;
-  return true;
-}
-
-static bool is_integer(double v) {
-  return fabs(v) <= MAX_INTEGER && v == floor(v);
-}
-
-static bool is_range(double lo, double hi) {
-  return is_integer(lo) && is_integer(hi) && lo <= hi;
-}
-
-static double lpdf(const DistTensor *in, double adj, double *const *grad) {
-  (void)adj;
-  (void)grad;
-  size_t n;
-  if (!call_len(in, 3, &n))
-    return -INFINITY;
-  const DistTensor *x = &in[0], *lo = &in[1], *hi = &in[2];
+static double discreteuniform_lpdf(const DistTensor *in, double adj,
+                                   double *const *grad) {
+  PPL_UNUSED(adj); /* no partials: every input is an integer */
+  PPL_UNUSED(grad);
+  const size_t n = dist_broadcast_len(in, DISCRETEUNIFORM_K);
+  if (n == 0)
+    return dist_lpdf_empty(in, DISCRETEUNIFORM_K);
+  for (int k = 0; k < DISCRETEUNIFORM_K; k++)
+    if (!dist_check(&in[k], discreteuniform_int_ok))
+      return -INFINITY;
+  DistArg a[DISCRETEUNIFORM_K];
+  dist_args_init(a, in, NULL, DISCRETEUNIFORM_K);
   double lp = 0.0;
   for (size_t i = 0; i < n; i++) {
-    const double xi = at(x, i), li = at(lo, i), ui = at(hi, i);
-    if (!is_range(li, ui) || !is_integer(xi) || xi < li || xi > ui)
+    const double x = dist_at(&a[0], i);
+    const double lower = dist_at(&a[1], i), upper = dist_at(&a[2], i);
+    if (!(lower <= x && x <= upper))
       return -INFINITY;
-    lp -= log(ui - li + 1.0);
+    lp -= log(upper - lower + 1.0);
   }
   return lp;
 }
 
-static bool draw(Rng *rng, const DistTensor *prm, double *out,
-                 size_t out_len) {
-  const DistTensor *lo = &prm[0], *hi = &prm[1];
-  if ((lo->len != 1 && lo->len != out_len) ||
-      (hi->len != 1 && hi->len != out_len))
+static bool discreteuniform_random(Rng *rng, const DistTensor *p, double *out,
+                                   size_t n) {
+  if (!dist_random_lens(p, 2, n) ||
+      !dist_check(&p[0], discreteuniform_int_ok) ||
+      !dist_check(&p[1], discreteuniform_int_ok))
     return false;
   gsl_rng *r = rng_gsl(rng);
   const double range = (double)(gsl_rng_max(r) - gsl_rng_min(r));
-  for (size_t i = 0; i < out_len; i++) {
-    const double li = at(lo, i), ui = at(hi, i);
-    if (!is_range(li, ui) || ui - li >= range)
+  for (size_t i = 0; i < n; i++) {
+    const double lower = dist_param(&p[0], i), upper = dist_param(&p[1], i);
+    if (!(lower <= upper && upper - lower < range))
       return false;
   }
-  for (size_t i = 0; i < out_len; i++) {
-    const double li = at(lo, i), ui = at(hi, i);
-    const unsigned long width = (unsigned long)(ui - li) + 1;
-    out[i] = li + (double)gsl_rng_uniform_int(r, width);
+  for (size_t i = 0; i < n; i++) {
+    const double lower = dist_param(&p[0], i), upper = dist_param(&p[1], i);
+    const unsigned long width = (unsigned long)(upper - lower) + 1;
+    out[i] = lower + (double)gsl_rng_uniform_int(r, width);
   }
   return true;
 }
@@ -91,12 +82,12 @@ static bool draw(Rng *rng, const DistTensor *prm, double *out,
 const DistFamily dist_discreteuniform = {
     .name = "DiscreteUniform",
     .nparams = 2,
-    .params = params,
-    .defaults = defaults,
+    .params = discreteuniform_params,
+    .defaults = discreteuniform_defaults,
     .support = {SUPPORT_NATURAL, 0, 1, -INFINITY, INFINITY},
     .discrete = true,
     .multivariate = false,
-    .lpdf = lpdf,
-    .random = draw,
+    .lpdf = discreteuniform_lpdf,
+    .random = discreteuniform_random,
     .check = NULL,
 };

@@ -24,7 +24,7 @@
  * n is an integer parameter and gets no partial (grad[2] is ignored).
  *
  * x must be n x n, with an upper triangle of exact zeros, a positive
- * diagonal, finite entries and rows of length 1 within UNIT_TOL; eta must
+ * diagonal, finite entries and rows of length 1 within LKJ_UNIT_TOL; eta must
  * be positive and finite, n a whole number >= 1 (1 gives the 1 x 1 factor
  * [1], log p = 0). Anything else gives -INFINITY.
  *
@@ -49,29 +49,27 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dist_util.h"
 #include "rng.h"
 
 /* How far from 1 a row's squared length may be: well above the rounding of
  * the Cholesky-correlation transform (a few ulps per entry). */
-#define UNIT_TOL 1e-8
-
-/* log(pi). */
-#define LOG_PI 1.14472988584940017414342735135305871
+#define LKJ_UNIT_TOL 1e-8
 
 /* The largest n accepted, so that n * n counts fit any size_t. */
-#define MAX_DIM 65535.0
+#define LKJ_MAX_DIM 65535.0
 
-static const char *const params[] = {"eta", "n"};
-static const double defaults[] = {NAN, NAN};
+static const char *const lkj_params[] = {"eta", "n"};
+static const double lkj_defaults[] = {NAN, NAN};
 
-static bool is_dim(double n) {
-  return n >= 1.0 && n <= MAX_DIM && n == floor(n);
+static bool lkj_is_dim(double n) {
+  return n >= 1.0 && n <= LKJ_MAX_DIM && n == floor(n);
 }
 
-static bool is_shape(double eta) { return eta > 0.0 && isfinite(eta); }
+static bool lkj_is_shape(double eta) { return eta > 0.0 && isfinite(eta); }
 
 /* Whether l is a k x k Cholesky factor of a correlation matrix. */
-static bool factor_ok(const double *l, size_t k) {
+static bool lkj_factor_ok(const double *l, size_t k) {
   for (size_t i = 0; i < k; i++) {
     double len2 = 0.0;
     for (size_t j = 0; j < k; j++) {
@@ -80,50 +78,51 @@ static bool factor_ok(const double *l, size_t k) {
         return false;
       len2 += v * v;
     }
-    if (fabs(len2 - 1.0) > UNIT_TOL)
+    if (fabs(len2 - 1.0) > LKJ_UNIT_TOL)
       return false;
   }
   return true;
 }
 
 /* c_i / 2 for row i of an n x n factor. */
-static double half_power(double eta, size_t i, size_t n) {
+static double lkj_half_power(double eta, size_t i, size_t n) {
   return 0.5 * (double)(n - i - 1) + eta - 1.0;
 }
 
 /* log Z(eta, n): the normalising constant (see the header). */
-static double log_norm(double eta, size_t n) {
+static double lkj_log_norm(double eta, size_t n) {
   double lz = 0.0;
   for (size_t i = 1; i < n; i++) {
-    const double s = half_power(eta, i, n), h = 0.5 * (double)i;
-    lz += h * LOG_PI + gsl_sf_lngamma(s + 1.0) - gsl_sf_lngamma(s + 1.0 + h);
+    const double s = lkj_half_power(eta, i, n), h = 0.5 * (double)i;
+    lz +=
+        h * DIST_LOG_PI + gsl_sf_lngamma(s + 1.0) - gsl_sf_lngamma(s + 1.0 + h);
   }
   return lz;
 }
 
 /* d log Z / d eta. */
-static double log_norm_deta(double eta, size_t n) {
+static double lkj_log_norm_deta(double eta, size_t n) {
   double d = 0.0;
   for (size_t i = 1; i < n; i++) {
-    const double s = half_power(eta, i, n);
+    const double s = lkj_half_power(eta, i, n);
     d += gsl_sf_psi(s + 1.0) - gsl_sf_psi(s + 1.0 + 0.5 * (double)i);
   }
   return d;
 }
 
-static double lpdf(const DistTensor *in, double adj, double *const *grad) {
+static double lkj_lpdf(const DistTensor *in, double adj, double *const *grad) {
   const DistTensor *x = &in[0], *eta_t = &in[1], *n_t = &in[2];
-  if (eta_t->len != 1 || n_t->len != 1 || !is_shape(eta_t->data[0]) ||
-      !is_dim(n_t->data[0]))
+  if (eta_t->len != 1 || n_t->len != 1 || !lkj_is_shape(eta_t->data[0]) ||
+      !lkj_is_dim(n_t->data[0]))
     return -INFINITY;
   const double eta = eta_t->data[0];
   const size_t n = (size_t)n_t->data[0];
   if (x->len != n * n || (n > 1 && (x->ndim != 2 || x->rows != n)) ||
-      !factor_ok(x->data, n))
+      !lkj_factor_ok(x->data, n))
     return -INFINITY;
-  double lp = -log_norm(eta, n);
+  double lp = -lkj_log_norm(eta, n);
   for (size_t i = 1; i < n; i++)
-    lp += 2.0 * half_power(eta, i, n) * log(x->data[i * n + i]);
+    lp += 2.0 * lkj_half_power(eta, i, n) * log(x->data[i * n + i]);
   if (!isfinite(lp))
     return -INFINITY;
   if (!grad)
@@ -131,9 +130,9 @@ static double lpdf(const DistTensor *in, double adj, double *const *grad) {
   if (grad[0])
     for (size_t i = 1; i < n; i++)
       grad[0][i * n + i] +=
-          adj * 2.0 * half_power(eta, i, n) / x->data[i * n + i];
+          adj * 2.0 * lkj_half_power(eta, i, n) / x->data[i * n + i];
   if (grad[1]) {
-    double d = -log_norm_deta(eta, n);
+    double d = -lkj_log_norm_deta(eta, n);
     for (size_t i = 1; i < n; i++)
       d += 2.0 * log(x->data[i * n + i]);
     grad[1][0] += adj * d;
@@ -144,7 +143,7 @@ static double lpdf(const DistTensor *in, double adj, double *const *grad) {
 /* One factor into l (n x n, row-major) by the C-vine method. The diagonal
  * slot of each row holds the squared length still free in that row until
  * the row's column is reached (Stan's acc). */
-static void draw1(gsl_rng *r, double eta, size_t n, double *l) {
+static void lkj_draw_one(gsl_rng *r, double eta, size_t n, double *l) {
   memset(l, 0, n * n * sizeof *l);
   for (size_t i = 0; i < n; i++)
     l[i * n + i] = 1.0;
@@ -160,22 +159,22 @@ static void draw1(gsl_rng *r, double eta, size_t n, double *l) {
   l[n * n - 1] = sqrt(l[n * n - 1]);
 }
 
-static bool draw(Rng *rng, const DistTensor *prm, double *out,
-                 size_t out_len) {
+static bool lkj_random(Rng *rng, const DistTensor *prm, double *out,
+                       size_t out_len) {
   const DistTensor *eta = &prm[0], *n_t = &prm[1];
-  if (eta->len != 1 || n_t->len != 1 || !is_shape(eta->data[0]) ||
-      !is_dim(n_t->data[0]))
+  if (eta->len != 1 || n_t->len != 1 || !lkj_is_shape(eta->data[0]) ||
+      !lkj_is_dim(n_t->data[0]))
     return false;
   const size_t n = (size_t)n_t->data[0];
   if (out_len % (n * n) != 0)
     return false;
   for (size_t i = 0; i < out_len / (n * n); i++)
-    draw1(rng_gsl(rng), eta->data[0], n, out + i * n * n);
+    lkj_draw_one(rng_gsl(rng), eta->data[0], n, out + i * n * n);
   return true;
 }
 
-static bool check(const DistTensor *prm, int *ndim, size_t *rows,
-                  size_t *cols, char *err) {
+static bool lkj_check(const DistTensor *prm, int *ndim, size_t *rows,
+                      size_t *cols, char *err) {
   const DistTensor *eta = &prm[0], *n_t = &prm[1];
   if (eta->len != 1) {
     snprintf(err, DIST_ERR_LEN,
@@ -190,10 +189,11 @@ static bool check(const DistTensor *prm, int *ndim, size_t *rows,
     return false;
   }
   const double n = n_t->data[0];
-  if (!is_dim(n) || n < 2.0) {
+  if (!lkj_is_dim(n) || n < 2.0) {
     snprintf(err, DIST_ERR_LEN,
              "LKJCorrCholesky: n must be a whole number from 2 to %.0f, got "
-             "%g", MAX_DIM, n);
+             "%g",
+             LKJ_MAX_DIM, n);
     return false;
   }
   *ndim = 2;
@@ -205,12 +205,12 @@ static bool check(const DistTensor *prm, int *ndim, size_t *rows,
 const DistFamily dist_lkjcorrcholesky = {
     .name = "LKJCorrCholesky",
     .nparams = 2,
-    .params = params,
-    .defaults = defaults,
+    .params = lkj_params,
+    .defaults = lkj_defaults,
     .support = {SUPPORT_CHOL_CORR, -1, -1, -1.0, 1.0},
     .discrete = false,
     .multivariate = true,
-    .lpdf = lpdf,
-    .random = draw,
-    .check = check,
+    .lpdf = lkj_lpdf,
+    .random = lkj_random,
+    .check = lkj_check,
 };

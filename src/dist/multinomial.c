@@ -3,8 +3,8 @@
  * categories in n independent draws with category probabilities p.
  *
  * Parameterisation (PyMC): n a non-negative integer, p the K probabilities
- * (entries in [0, 1] summing to 1 within SIMPLEX_TOL; not rescaled here).
- *   log p(x | n, p) = log Gamma(n + 1) - sum_j log Gamma(x_j + 1)
+ * (entries in [0, 1] summing to 1 within MULTINOMIAL_SIMPLEX_TOL; not rescaled
+ * here). log p(x | n, p) = log Gamma(n + 1) - sum_j log Gamma(x_j + 1)
  *                     + sum_j x_j log p_j
  *   d/dp_j = x_j / p_j
  * Terms with x_j = 0 are left out (so p_j = 0 is allowed where x_j = 0).
@@ -41,17 +41,18 @@
 /* How far from 1 a row of probabilities may sum: well above the rounding
  * of a simplex transform or a softmax (about K * 1e-16), well below any
  * probability a user would write by hand. */
-#define SIMPLEX_TOL 1e-8
+#define MULTINOMIAL_SIMPLEX_TOL 1e-8
 
 /* 2^53: the largest count a double holds with every integer below it. */
-#define MAX_COUNT 9007199254740992.0
+#define MULTINOMIAL_MAX_COUNT 9007199254740992.0
 
-static const char *const params[] = {"n", "p"};
-static const double defaults[] = {NAN, NAN};
+static const char *const multinomial_params[] = {"n", "p"};
+static const double multinomial_defaults[] = {NAN, NAN};
 
 /* Rows and columns of a stack of vectors: a matrix is rows x cols,
  * anything else one row. */
-static void stack_dims(const DistTensor *t, size_t *rows, size_t *k) {
+static void multinomial_stack_dims(const DistTensor *t, size_t *rows,
+                                   size_t *k) {
   if (t->ndim == 2) {
     *rows = t->rows;
     *k = t->cols;
@@ -61,36 +62,36 @@ static void stack_dims(const DistTensor *t, size_t *rows, size_t *k) {
   }
 }
 
-static bool is_count(double v) {
-  return v >= 0.0 && v <= MAX_COUNT && v == floor(v);
+static bool multinomial_is_count(double v) {
+  return v >= 0.0 && v <= MULTINOMIAL_MAX_COUNT && v == floor(v);
 }
 
 /* Whether the k probabilities at row lie on the simplex. */
-static bool is_simplex(const double *row, size_t k) {
+static bool multinomial_is_simplex(const double *row, size_t k) {
   double sum = 0.0;
   for (size_t j = 0; j < k; j++) {
     if (!(row[j] >= 0.0 && row[j] <= 1.0))
       return false;
     sum += row[j];
   }
-  return fabs(sum - 1.0) <= SIMPLEX_TOL;
+  return fabs(sum - 1.0) <= MULTINOMIAL_SIMPLEX_TOL;
 }
 
 /* Whether every one of the prows rows of k probabilities is a simplex. */
-static bool probs_ok(const DistTensor *p, size_t prows, size_t k) {
+static bool multinomial_probs_ok(const DistTensor *p, size_t prows, size_t k) {
   for (size_t r = 0; r < prows; r++)
-    if (!is_simplex(p->data + r * k, k))
+    if (!multinomial_is_simplex(p->data + r * k, k))
       return false;
   return true;
 }
 
 /* The log mass of one row of k counts x with total nr and probabilities
  * pr, or -INFINITY when the counts are invalid or impossible. */
-static double lpmf_row(const double *x, double nr, const double *pr,
-                       size_t k) {
+static double multinomial_lpmf_row(const double *x, double nr, const double *pr,
+                                   size_t k) {
   double lp = gsl_sf_lngamma(nr + 1.0), total = 0.0;
   for (size_t j = 0; j < k; j++) {
-    if (!is_count(x[j]))
+    if (!multinomial_is_count(x[j]))
       return -INFINITY;
     total += x[j];
     lp -= gsl_sf_lngamma(x[j] + 1.0);
@@ -100,20 +101,22 @@ static double lpmf_row(const double *x, double nr, const double *pr,
   return total == nr ? lp : -INFINITY;
 }
 
-static double lpdf(const DistTensor *in, double adj, double *const *grad) {
+static double multinomial_lpdf(const DistTensor *in, double adj,
+                               double *const *grad) {
   const DistTensor *x = &in[0], *n = &in[1], *p = &in[2];
   size_t rows, k, prows, pk;
-  stack_dims(x, &rows, &k);
-  stack_dims(p, &prows, &pk);
+  multinomial_stack_dims(x, &rows, &k);
+  multinomial_stack_dims(p, &prows, &pk);
   if (pk != k || k == 0 || (prows != 1 && prows != rows) ||
-      (n->len != 1 && n->len != rows) || !probs_ok(p, prows, k))
+      (n->len != 1 && n->len != rows) || !multinomial_probs_ok(p, prows, k))
     return -INFINITY;
   double lp = 0.0;
   for (size_t i = 0; i < rows; i++) {
     const double ni = n->data[n->len == 1 ? 0 : i];
-    if (!is_count(ni))
+    if (!multinomial_is_count(ni))
       return -INFINITY;
-    lp += lpmf_row(x->data + i * k, ni, p->data + (prows == 1 ? 0 : i) * k, k);
+    lp += multinomial_lpmf_row(x->data + i * k, ni,
+                               p->data + (prows == 1 ? 0 : i) * k, k);
   }
   if (!(lp > -INFINITY))
     return -INFINITY;
@@ -130,18 +133,19 @@ static double lpdf(const DistTensor *in, double adj, double *const *grad) {
   return lp;
 }
 
-static bool draw(Rng *rng, const DistTensor *prm, double *out,
-                 size_t out_len) {
+static bool multinomial_random(Rng *rng, const DistTensor *prm, double *out,
+                               size_t out_len) {
   const DistTensor *n = &prm[0], *p = &prm[1];
   size_t prows, k;
-  stack_dims(p, &prows, &k);
+  multinomial_stack_dims(p, &prows, &k);
   if (k == 0 || prows == 0 || n->len == 0 || out_len % k != 0)
     return false;
   const size_t rows = out_len / k;
-  if (rows % prows != 0 || rows % n->len != 0 || !probs_ok(p, prows, k))
+  if (rows % prows != 0 || rows % n->len != 0 ||
+      !multinomial_probs_ok(p, prows, k))
     return false;
   for (size_t i = 0; i < n->len; i++)
-    if (!is_count(n->data[i]) || n->data[i] > UINT_MAX)
+    if (!multinomial_is_count(n->data[i]) || n->data[i] > UINT_MAX)
       return false;
   unsigned *counts = malloc(k * sizeof *counts);
   if (!counts)
@@ -157,8 +161,8 @@ static bool draw(Rng *rng, const DistTensor *prm, double *out,
   return true;
 }
 
-static bool check(const DistTensor *prm, int *ndim, size_t *rows,
-                  size_t *cols, char *err) {
+static bool multinomial_check(const DistTensor *prm, int *ndim, size_t *rows,
+                              size_t *cols, char *err) {
   const DistTensor *n = &prm[0], *p = &prm[1];
   if (p->ndim == 0) {
     snprintf(err, DIST_ERR_LEN,
@@ -167,7 +171,7 @@ static bool check(const DistTensor *prm, int *ndim, size_t *rows,
     return false;
   }
   size_t prows, k;
-  stack_dims(p, &prows, &k);
+  multinomial_stack_dims(p, &prows, &k);
   if (k == 0 || prows == 0) {
     snprintf(err, DIST_ERR_LEN, "Multinomial: p is empty");
     return false;
@@ -180,8 +184,7 @@ static bool check(const DistTensor *prm, int *ndim, size_t *rows,
   }
   if (n->len > 1 && prows > 1 && n->len != prows) {
     snprintf(err, DIST_ERR_LEN,
-             "Multinomial: n has %zu counts but p has %zu rows", n->len,
-             prows);
+             "Multinomial: n has %zu counts but p has %zu rows", n->len, prows);
     return false;
   }
   const size_t b = n->len > prows ? n->len : prows;
@@ -195,12 +198,12 @@ static bool check(const DistTensor *prm, int *ndim, size_t *rows,
 const DistFamily dist_multinomial = {
     .name = "Multinomial",
     .nparams = 2,
-    .params = params,
-    .defaults = defaults,
+    .params = multinomial_params,
+    .defaults = multinomial_defaults,
     .support = {SUPPORT_NATURAL, -1, 0, 0.0, INFINITY},
     .discrete = true,
     .multivariate = true,
-    .lpdf = lpdf,
-    .random = draw,
-    .check = check,
+    .lpdf = multinomial_lpdf,
+    .random = multinomial_random,
+    .check = multinomial_check,
 };

@@ -1,5 +1,5 @@
 /*
- * negativebinomial.c — the negative binomial distribution in PyMC's mean /
+ * negativebinomial.c — the NegativeBinomial family in PyMC's mean /
  * overdispersion form: a Poisson count whose mean is Gamma distributed.
  *
  * Parameterisation (PyMC): mu > 0 the mean, alpha > 0 the overdispersion;
@@ -8,12 +8,16 @@
  *   log p(x | mu, alpha) = log Gamma(x + alpha) - log Gamma(alpha)
  *                          - log Gamma(x + 1)
  *                          + alpha log(alpha / (mu + alpha))
- *                          + x log(mu / (mu + alpha))
- *   d/dmu    = x / mu - (x + alpha) / (mu + alpha)
+ *                          + x log(mu / (mu + alpha));
+ *   d/dmu    = x / mu - (x + alpha) / (mu + alpha),
  *   d/dalpha = psi(x + alpha) - psi(alpha) + log(alpha / (mu + alpha))
- *              + (mu - x) / (mu + alpha)
- * The two logarithms are computed as -log1p(mu / alpha) and
- * -log1p(alpha / mu), accurate when alpha is much larger than mu.
+ *              + (mu - x) / (mu + alpha).
+ * The logarithms are taken as -log1p(mu / alpha) and -log1p(alpha / mu),
+ * and log Gamma(x + alpha) - log Gamma(alpha) as gsl_sf_lnpoch(alpha, x),
+ * so the mass stays accurate when alpha is far larger than x or mu (near
+ * the Poisson limit the two log Gammas would cancel to nothing). With
+ * scalar mu and alpha, the terms of the parameters alone are computed once
+ * per call.
  *
  * x is discrete: its partial is never written (grad[0] is ignored). A
  * negative or non-integer x, or mu or alpha not positive and finite (NaN
@@ -28,87 +32,79 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_psi.h>
-#include <math.h>
 
+#include "dist_util.h"
 #include "rng.h"
 
+enum { NEGATIVEBINOMIAL_K = 3 }; /* inputs: x, mu, alpha */
+
 /* 2^53: the largest count a double holds with every integer below it. */
-#define MAX_COUNT 9007199254740992.0
+#define NEGATIVEBINOMIAL_MAX_COUNT 9007199254740992.0
 
-static const char *const params[] = {"mu", "alpha"};
-static const double defaults[] = {NAN, NAN};
+static const char *const negativebinomial_params[] = {"mu", "alpha"};
+static const double negativebinomial_defaults[] = {NAN, NAN};
 
-/* Element i of a broadcast input (length 1 or n). */
-static inline double at(const DistTensor *t, size_t i) {
-  return t->data[t->len == 1 ? 0 : i];
+static bool negativebinomial_count_ok(double v) {
+  return v >= 0.0 && v <= NEGATIVEBINOMIAL_MAX_COUNT && v == floor(v);
 }
 
-/* Whether the nin inputs broadcast: sets *n to the element count. */
-static bool call_len(const DistTensor *in, int nin, size_t *n) {
-  *n = dist_broadcast_len(in, nin);
-  for (int k = 0; k < nin; k++)
-    if (in[k].len != 1 && in[k].len != *n)
-      return false;
-  return true;
+/* Terms of mu and alpha only. */
+typedef struct NegBinTerms {
+  double psi_a;   /* psi(alpha), when the alpha partial is wanted */
+  double log_p;   /* log(alpha / (mu + alpha)) */
+  double log_q;   /* log(mu / (mu + alpha)) */
+  double inv_sum; /* 1 / (mu + alpha) */
+} NegBinTerms;
+
+static void negativebinomial_terms(NegBinTerms *c, double mu, double al,
+                                   bool digamma) {
+  c->psi_a = digamma ? gsl_sf_psi(al) : 0.0;
+  c->log_p = -log1p(mu / al);
+  c->log_q = -log1p(al / mu);
+  c->inv_sum = 1.0 / (mu + al);
 }
 
-static bool is_count(double v) {
-  return v >= 0.0 && v <= MAX_COUNT && v == floor(v);
-}
-
-static bool is_positive(double v) { return v > 0.0 && isfinite(v); }
-
-/* One element's log mass; the parameters are valid. */
-static double lpmf1(double x, double mu, double alpha) {
-  double lp = gsl_sf_lngamma(x + alpha) - gsl_sf_lngamma(alpha) -
-              gsl_sf_lngamma(x + 1.0) - alpha * log1p(mu / alpha);
-  if (x > 0.0)
-    lp -= x * log1p(alpha / mu);
-  return lp;
-}
-
-static double lpdf(const DistTensor *in, double adj, double *const *grad) {
-  size_t n;
-  if (!call_len(in, 3, &n))
+static double negativebinomial_lpdf(const DistTensor *in, double adj,
+                                    double *const *grad) {
+  const size_t n = dist_broadcast_len(in, NEGATIVEBINOMIAL_K);
+  if (n == 0)
+    return dist_lpdf_empty(in, NEGATIVEBINOMIAL_K);
+  if (!dist_check(&in[0], negativebinomial_count_ok) ||
+      !dist_check(&in[1], dist_positive) || !dist_check(&in[2], dist_positive))
     return -INFINITY;
-  const DistTensor *x = &in[0], *mu = &in[1], *alpha = &in[2];
+  DistArg a[NEGATIVEBINOMIAL_K];
+  dist_args_init(a, in, grad, NEGATIVEBINOMIAL_K);
+  a[0].g = NULL; /* x is discrete */
+  const bool vary = dist_params_vary(a, NEGATIVEBINOMIAL_K);
+  NegBinTerms c;
+  negativebinomial_terms(&c, dist_at(&a[1], 0), dist_at(&a[2], 0),
+                         a[2].g != NULL);
   double lp = 0.0;
   for (size_t i = 0; i < n; i++) {
-    const double xi = at(x, i), mi = at(mu, i), ai = at(alpha, i);
-    if (!is_count(xi) || !is_positive(mi) || !is_positive(ai))
-      return -INFINITY;
-    lp += lpmf1(xi, mi, ai);
+    const double x = dist_at(&a[0], i);
+    const double mu = dist_at(&a[1], i), al = dist_at(&a[2], i);
+    if (vary)
+      negativebinomial_terms(&c, mu, al, a[2].g != NULL);
+    lp += gsl_sf_lnpoch(al, x) - gsl_sf_lngamma(x + 1.0) + al * c.log_p +
+          (x > 0.0 ? x * c.log_q : 0.0);
+    dist_grad(&a[1], i, adj, x / mu - (x + al) * c.inv_sum);
+    if (a[2].g)
+      dist_grad(&a[2], i, adj,
+                gsl_sf_psi(x + al) - c.psi_a + c.log_p + (mu - x) * c.inv_sum);
   }
-  if (!(lp > -INFINITY))
-    return -INFINITY;
-  if (!grad || (!grad[1] && !grad[2]))
-    return lp;
-  for (size_t i = 0; i < n; i++) {
-    const double xi = at(x, i), mi = at(mu, i), ai = at(alpha, i);
-    if (grad[1])
-      grad[1][mu->len == 1 ? 0 : i] += adj * (xi / mi - (xi + ai) / (mi + ai));
-    if (grad[2])
-      grad[2][alpha->len == 1 ? 0 : i] +=
-          adj * (gsl_sf_psi(xi + ai) - gsl_sf_psi(ai) - log1p(mi / ai) +
-                 (mi - xi) / (mi + ai));
-  }
-  return lp;
+  dist_args_flush(a, NEGATIVEBINOMIAL_K, adj);
+  return isnan(lp) ? -INFINITY : lp;
 }
 
-static bool draw(Rng *rng, const DistTensor *prm, double *out,
-                 size_t out_len) {
-  for (int k = 0; k < 2; k++) {
-    if (prm[k].len != 1 && prm[k].len != out_len)
-      return false;
-    for (size_t i = 0; i < prm[k].len; i++)
-      if (!is_positive(prm[k].data[i]))
-        return false;
-  }
+static bool negativebinomial_random(Rng *rng, const DistTensor *p, double *out,
+                                    size_t n) {
+  if (!dist_random_lens(p, 2, n) || !dist_check(&p[0], dist_positive) ||
+      !dist_check(&p[1], dist_positive))
+    return false;
   gsl_rng *r = rng_gsl(rng);
-  for (size_t i = 0; i < out_len; i++) {
-    const double mi = at(&prm[0], i), ai = at(&prm[1], i);
-    const double lambda = gsl_ran_gamma(r, ai, mi / ai);
-    out[i] = (double)gsl_ran_poisson(r, lambda);
+  for (size_t i = 0; i < n; i++) {
+    const double mu = dist_param(&p[0], i), al = dist_param(&p[1], i);
+    out[i] = (double)gsl_ran_poisson(r, gsl_ran_gamma(r, al, mu / al));
   }
   return true;
 }
@@ -116,12 +112,12 @@ static bool draw(Rng *rng, const DistTensor *prm, double *out,
 const DistFamily dist_negativebinomial = {
     .name = "NegativeBinomial",
     .nparams = 2,
-    .params = params,
-    .defaults = defaults,
+    .params = negativebinomial_params,
+    .defaults = negativebinomial_defaults,
     .support = {SUPPORT_NATURAL, -1, -1, 0.0, INFINITY},
     .discrete = true,
     .multivariate = false,
-    .lpdf = lpdf,
-    .random = draw,
+    .lpdf = negativebinomial_lpdf,
+    .random = negativebinomial_random,
     .check = NULL,
 };

@@ -1,98 +1,82 @@
 /*
- * poisson.c — the Poisson distribution over counts 0, 1, 2, ...
+ * poisson.c — the Poisson family over counts 0, 1, 2, ...
  *
  * Parameterisation (PyMC): mu > 0, the mean (and the variance).
- *   log p(x | mu) = x log mu - mu - log Gamma(x + 1)
- *   d/dmu         = x / mu - 1
- * mu = 0 is rejected like any non-positive mean, although its limit puts
- * all mass on 0: a sampler stepping onto it has left the support anyway.
+ *   log p(x | mu) = x log mu - mu - log Gamma(x + 1);
+ *   d/dmu = x / mu - 1.
+ * With a scalar mu, log mu is computed once per call. mu = 0 is rejected
+ * like any non-positive mean, although its limit puts all mass on 0: a
+ * sampler stepping onto it has left the support anyway.
  *
  * x is discrete: its partial is never written (grad[0] is ignored). A
- * negative or non-integer x, mu <= 0 or not finite (NaN included) gives
- * -INFINITY; counts above 2^53 are rejected. Elementwise over broadcast
- * inputs (dist.h).
- * Random: gsl_ran_poisson (Knuth's multiplication method below mu = 10,
- * a gamma/binomial reduction above).
+ * negative or non-integer x, or mu not positive and finite (NaN included),
+ * gives -INFINITY; counts above 2^53 are rejected. Elementwise over
+ * broadcast inputs (dist.h).
+ * Random: gsl_ran_poisson.
  */
 #include <config.h>
 #include "dist.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_gamma.h>
-#include <math.h>
 
+#include "dist_util.h"
 #include "rng.h"
 
+enum { POISSON_K = 2 }; /* inputs: x, mu */
+
 /* 2^53: the largest count a double holds with every integer below it. */
-#define MAX_COUNT 9007199254740992.0
+#define POISSON_MAX_COUNT 9007199254740992.0
 
-static const char *const params[] = {"mu"};
-static const double defaults[] = {NAN};
+static const char *const poisson_params[] = {"mu"};
+static const double poisson_defaults[] = {NAN};
 
-/* Element i of a broadcast input (length 1 or n). */
-static inline double at(const DistTensor *t, size_t i) {
-  return t->data[t->len == 1 ? 0 : i];
+static bool poisson_count_ok(double v) {
+  return v >= 0.0 && v <= POISSON_MAX_COUNT && v == floor(v);
 }
 
-/* Whether the nin inputs broadcast: sets *n to the element count. */
-static bool call_len(const DistTensor *in, int nin, size_t *n) {
-  *n = dist_broadcast_len(in, nin);
-  for (int k = 0; k < nin; k++)
-    if (in[k].len != 1 && in[k].len != *n)
-      return false;
-  return true;
-}
-
-static bool is_count(double v) {
-  return v >= 0.0 && v <= MAX_COUNT && v == floor(v);
-}
-
-static bool is_rate(double mu) { return mu > 0.0 && isfinite(mu); }
-
-static double lpdf(const DistTensor *in, double adj, double *const *grad) {
-  size_t n;
-  if (!call_len(in, 2, &n))
+static double poisson_lpdf(const DistTensor *in, double adj,
+                           double *const *grad) {
+  const size_t n = dist_broadcast_len(in, POISSON_K);
+  if (n == 0)
+    return dist_lpdf_empty(in, POISSON_K);
+  if (!dist_check(&in[0], poisson_count_ok) ||
+      !dist_check(&in[1], dist_positive))
     return -INFINITY;
-  const DistTensor *x = &in[0], *mu = &in[1];
-  double lp = 0.0;
+  DistArg a[POISSON_K];
+  dist_args_init(a, in, grad, POISSON_K);
+  a[0].g = NULL; /* x is discrete */
+  double log_mu = log(dist_at(&a[1], 0)), lp = 0.0;
   for (size_t i = 0; i < n; i++) {
-    const double xi = at(x, i), mi = at(mu, i);
-    if (!is_count(xi) || !is_rate(mi))
-      return -INFINITY;
-    lp += (xi > 0.0 ? xi * log(mi) : 0.0) - mi - gsl_sf_lngamma(xi + 1.0);
+    const double x = dist_at(&a[0], i), mu = dist_at(&a[1], i);
+    if (a[1].s)
+      log_mu = log(mu);
+    lp += x * log_mu - mu - gsl_sf_lngamma(x + 1.0);
+    dist_grad(&a[1], i, adj, x / mu - 1.0);
   }
-  if (!(lp > -INFINITY))
-    return -INFINITY;
-  if (!grad || !grad[1])
-    return lp;
-  for (size_t i = 0; i < n; i++)
-    grad[1][mu->len == 1 ? 0 : i] += adj * (at(x, i) / at(mu, i) - 1.0);
+  dist_args_flush(a, POISSON_K, adj);
   return lp;
 }
 
-static bool draw(Rng *rng, const DistTensor *prm, double *out,
-                 size_t out_len) {
-  const DistTensor *mu = &prm[0];
-  if (mu->len != 1 && mu->len != out_len)
+static bool poisson_random(Rng *rng, const DistTensor *p, double *out,
+                           size_t n) {
+  if (!dist_random_lens(p, 1, n) || !dist_check(&p[0], dist_positive))
     return false;
-  for (size_t i = 0; i < mu->len; i++)
-    if (!is_rate(mu->data[i]))
-      return false;
   gsl_rng *r = rng_gsl(rng);
-  for (size_t i = 0; i < out_len; i++)
-    out[i] = (double)gsl_ran_poisson(r, at(mu, i));
+  for (size_t i = 0; i < n; i++)
+    out[i] = (double)gsl_ran_poisson(r, dist_param(&p[0], i));
   return true;
 }
 
 const DistFamily dist_poisson = {
     .name = "Poisson",
     .nparams = 1,
-    .params = params,
-    .defaults = defaults,
+    .params = poisson_params,
+    .defaults = poisson_defaults,
     .support = {SUPPORT_NATURAL, -1, -1, 0.0, INFINITY},
     .discrete = true,
     .multivariate = false,
-    .lpdf = lpdf,
-    .random = draw,
+    .lpdf = poisson_lpdf,
+    .random = poisson_random,
     .check = NULL,
 };
