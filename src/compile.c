@@ -267,6 +267,19 @@ static bool unit_defines(const Compiler *c, const char *name) {
   return false;
 }
 
+static const char *suggest_local(const Compiler *c, const char *name) {
+  int n = 0;
+  for (const FnState *fs = c->fs; fs; fs = fs->enclosing)
+    n += fs->nlocals;
+  const char **known = mem_alloc((size_t)(n + 1) * sizeof *known);
+  int k = 0;
+  for (const FnState *fs = c->fs; fs; fs = fs->enclosing)
+    for (int i = 0; i < fs->nlocals; i++)
+      if (fs->locals[i].name[0])
+        known[k++] = fs->locals[i].name;
+  return report_suggest(name, known, (size_t)k);
+}
+
 /* Checks that a global read or assigned will exist, so a typo is reported
  * before anything runs, with the closest known name. */
 static void check_global(Compiler *c, const Ast *at, const char *name,
@@ -274,13 +287,15 @@ static void check_global(Compiler *c, const Ast *at, const char *name,
   if (!c->check_names || vm_global_defined(c->vm, slot) ||
       unit_defines(c, name))
     return;
-  /* The closest name among the VM's globals and this unit's definitions. */
-  const char *candidates[2] = {
-      vm_suggest_global(c->vm, name),
-      report_suggest(name, c->unit_names, (size_t)c->nunit_names)};
+  /* The closest name among the VM's globals, this unit's definitions and
+   * the locals in scope (of this function and those around it). */
+  const char *candidates[3] = {
+      suggest_local(c, name),
+      report_suggest(name, c->unit_names, (size_t)c->nunit_names),
+      vm_suggest_global(c->vm, name)}; /* on a tie, the nearest scope wins */
   int ncand = 0;
-  const char *pool[2];
-  for (int i = 0; i < 2; i++)
+  const char *pool[3];
+  for (int i = 0; i < 3; i++)
     if (candidates[i])
       pool[ncand++] = candidates[i];
   const char *best = report_suggest(name, pool, (size_t)ncand);

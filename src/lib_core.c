@@ -101,6 +101,19 @@ static bool b_range(VM *vm, const CallArgs *call, Value *result) {
 static bool b_list(VM *vm, const CallArgs *call, Value *result) {
   if (call->kwc)
     return vm_error(vm, "list(): takes no keyword arguments");
+  if (call->argc == 1 && IS_RANGE(call->argv[0])) {
+    const ObjRange *r = AS_RANGE(call->argv[0]);
+    size_t n = range_length(r);
+    if (n > BUILTIN_MAX_ELEMENTS)
+      return vm_error(vm, "list(): the range has %zu numbers, more than the "
+                          "limit of %zu",
+                      n, BUILTIN_MAX_ELEMENTS);
+    ObjList *l = list_new(n);
+    for (size_t i = 0; i < n; i++)
+      list_push(l, NUM_VAL(r->start + (double)i * r->step));
+    *result = OBJ_VAL(l);
+    return true;
+  }
   if (call->argc == 1 && IS_TENSOR(call->argv[0])) {
     const ObjTensor *t = AS_TENSOR(call->argv[0]);
     ObjList *l = list_new(t->len);
@@ -412,8 +425,8 @@ static const BuiltinDef core_builtins[] = {
     {"type", b_type, "type(x): the type name of x, e.g. \"vector\""},
     {"range", b_range, "range(start=0, stop, step=1): the numbers from start "
                        "up to (not including) stop"},
-    {"list", b_list, "list(x, ...): a list of the arguments (or of a "
-                     "vector's elements)"},
+    {"list", b_list, "list(x, ...): a list of the arguments (or of the "
+                     "elements of one vector or range)"},
     {"push", b_push, "push(list, x): append x to list (in place); returns it"},
     {"pop", b_pop, "pop(list): remove and return the last item"},
     {"keys", b_keys, "keys(record): the field names, in order"},

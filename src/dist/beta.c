@@ -28,8 +28,8 @@ static const double beta_defaults[] = {NAN, NAN};
 /* Terms of the parameters only; the digammas only when a partial in alpha
  * or beta is wanted. */
 typedef struct BetaTerms {
-  double log_b;                    /* log B(alpha, beta) */
-  double psi_a, psi_b, psi_ab;     /* psi(alpha), psi(beta), psi(alpha + beta) */
+  double log_b;                /* log B(alpha, beta) */
+  double psi_a, psi_b, psi_ab; /* psi(alpha), psi(beta), psi(alpha + beta) */
 } BetaTerms;
 
 static void beta_terms(BetaTerms *c, double al, double be, bool digammas) {
@@ -42,8 +42,7 @@ static void beta_terms(BetaTerms *c, double al, double be, bool digammas) {
   }
 }
 
-static double beta_lpdf(const DistTensor *in, double adj,
-                        double *const *grad) {
+static double beta_lpdf(const DistTensor *in, double adj, double *const *grad) {
   const size_t n = dist_broadcast_len(in, BETA_K);
   if (n == 0)
     return dist_lpdf_empty(in, BETA_K);
@@ -77,8 +76,7 @@ static double beta_lpdf(const DistTensor *in, double adj,
 
 /* gsl_ran_beta, clamped to [DBL_MIN, 1 - DBL_EPSILON / 2] because small
  * shapes round draws to exactly 0 or 1. */
-static bool beta_random(Rng *rng, const DistTensor *p, double *out,
-                        size_t n) {
+static bool beta_random(Rng *rng, const DistTensor *p, double *out, size_t n) {
   if (!dist_random_lens(p, 2, n) || !dist_check(&p[0], dist_positive) ||
       !dist_check(&p[1], dist_positive))
     return false;

@@ -64,8 +64,7 @@ static double chisq_lpdf(const DistTensor *in, double adj,
   return lp;
 }
 
-static bool chisq_random(Rng *rng, const DistTensor *p, double *out,
-                         size_t n) {
+static bool chisq_random(Rng *rng, const DistTensor *p, double *out, size_t n) {
   if (!dist_random_lens(p, 1, n) || !dist_check(&p[0], dist_positive))
     return false;
   gsl_rng *r = rng_gsl(rng);

@@ -24,10 +24,10 @@
 #include "dist.h"
 
 /* Log constants, to 21 significant digits. */
-#define DIST_LOG_2 0.693147180559945309417         /* log 2 */
-#define DIST_LOG_PI 1.14472988584940017414         /* log pi */
-#define DIST_LOG_2PI 1.83787706640934548356        /* log 2 pi */
-#define DIST_HALF_LOG_2PI 0.918938533204672741780  /* log sqrt(2 pi) */
+#define DIST_LOG_2 0.693147180559945309417          /* log 2 */
+#define DIST_LOG_PI 1.14472988584940017414          /* log pi */
+#define DIST_LOG_2PI 1.83787706640934548356         /* log 2 pi */
+#define DIST_HALF_LOG_2PI 0.918938533204672741780   /* log sqrt(2 pi) */
 #define DIST_HALF_LOG_2_PI -0.225791352644727432364 /* log sqrt(2 / pi) */
 
 /* log(1 + w^2) without overflow for large |w| (Cauchy and Student-t

@@ -20,8 +20,7 @@ static double flat_sum(const DistTensor *in, bool (*in_support)(double)) {
   return dist_check(&in[0], in_support) ? 0.0 : -INFINITY;
 }
 
-static double flat_lpdf(const DistTensor *in, double adj,
-                        double *const *grad) {
+static double flat_lpdf(const DistTensor *in, double adj, double *const *grad) {
   PPL_UNUSED(adj);
   PPL_UNUSED(grad);
   return flat_sum(in, dist_finite);
@@ -35,8 +34,7 @@ static double halfflat_lpdf(const DistTensor *in, double adj,
 }
 
 /* Improper: no draws. */
-static bool flat_random(Rng *rng, const DistTensor *p, double *out,
-                        size_t n) {
+static bool flat_random(Rng *rng, const DistTensor *p, double *out, size_t n) {
   PPL_UNUSED(rng);
   PPL_UNUSED(p);
   PPL_UNUSED(out);

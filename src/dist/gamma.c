@@ -69,8 +69,7 @@ static double gamma_lpdf(const DistTensor *in, double adj,
   return lp;
 }
 
-static bool gamma_random(Rng *rng, const DistTensor *p, double *out,
-                         size_t n) {
+static bool gamma_random(Rng *rng, const DistTensor *p, double *out, size_t n) {
   if (!dist_random_lens(p, 2, n) || !dist_check(&p[0], dist_positive) ||
       !dist_check(&p[1], dist_positive))
     return false;

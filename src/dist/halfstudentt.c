@@ -80,14 +80,14 @@ static double halft_lpdf(const DistTensor *in, double adj,
   return lp;
 }
 
-static bool halft_random(Rng *rng, const DistTensor *p, double *out,
-                         size_t n) {
+static bool halft_random(Rng *rng, const DistTensor *p, double *out, size_t n) {
   if (!dist_random_lens(p, 2, n) || !dist_check(&p[0], dist_positive) ||
       !dist_check(&p[1], dist_positive))
     return false;
   gsl_rng *r = rng_gsl(rng);
   for (size_t i = 0; i < n; i++)
-    out[i] = dist_param(&p[1], i) * fabs(gsl_ran_tdist(r, dist_param(&p[0], i)));
+    out[i] =
+        dist_param(&p[1], i) * fabs(gsl_ran_tdist(r, dist_param(&p[0], i)));
   return true;
 }
 

@@ -32,7 +32,7 @@ static const double studentt_defaults[] = {NAN, 0.0, 1.0};
 /* Terms of nu and sigma only; the digamma part of d/dnu only when that
  * partial is wanted. */
 typedef struct StudentTTerms {
-  double log_norm;  /* -log B(nu/2, 1/2) - log(nu) / 2 - log sigma */
+  double log_norm; /* -log B(nu/2, 1/2) - log(nu) / 2 - log sigma */
   double inv_sigma, inv_sqrt_nu;
   double dnu_const; /* (psi((nu+1)/2) - psi(nu/2) - 1/nu) / 2 */
 } StudentTTerms;

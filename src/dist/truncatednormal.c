@@ -121,8 +121,8 @@ static bool tn_terms(TnTerms *c, double mu, double sigma, double lower,
  * sigma positive and finite, lower < upper (not NaN), lower <= x <= upper. */
 static bool tn_valid1(double x, double mu, double sigma, double lower,
                       double upper) {
-  return isfinite(x) && isfinite(mu) && dist_positive(sigma) &&
-         lower < upper && lower <= x && x <= upper;
+  return isfinite(x) && isfinite(mu) && dist_positive(sigma) && lower < upper &&
+         lower <= x && x <= upper;
 }
 
 static bool tn_valid(const DistArg *a, size_t n) {

@@ -1,8 +1,9 @@
 /*
  * uniform.c — the Uniform family on [lower, upper], both finite.
  *
- *   log U(x | lower, upper) = -log(upper - lower)  for lower <= x <= upper;
- *   d/dx = 0,  d/dlower = 1 / (upper - lower),  d/dupper = -1 / (upper - lower).
+ *   w = upper - lower,
+ *   log U(x | lower, upper) = -log w  for lower <= x <= upper;
+ *   d/dx = 0,  d/dlower = 1 / w,  d/dupper = -1 / w.
  *
  * The bounds are parameters 0 and 1 (support.lower_param/upper_param), so
  * the model layer gives a free Uniform variable the interval transform.

@@ -118,8 +118,8 @@ static bool vonmises_random(Rng *rng, const DistTensor *p, double *out,
     return false;
   gsl_rng *r = rng_gsl(rng);
   for (size_t i = 0; i < n; i++) {
-    const double x = dist_param(&p[0], i) +
-                     vonmises_angle(r, dist_param(&p[1], i));
+    const double x =
+        dist_param(&p[0], i) + vonmises_angle(r, dist_param(&p[1], i));
     out[i] = fmin(fmax(remainder(x, 2.0 * M_PI), -M_PI), M_PI);
   }
   return true;
