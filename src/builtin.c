@@ -29,6 +29,7 @@ void builtin_register_all(VM *vm) {
   lib_string_register(vm);
   lib_ffi_register(vm);
   lib_model_register(vm);
+  lib_json_register(vm);
 }
 
 /* ---- binding ---------------------------------------------------------- */

@@ -101,5 +101,6 @@ void lib_io_register(VM *vm);     /* read_csv, write_csv, ... */
 void lib_string_register(VM *vm); /* format, split, join, ... */
 void lib_ffi_register(VM *vm);    /* dlopen, foreign, ... */
 void lib_model_register(VM *vm);  /* distributions, logp, find_map, ... */
+void lib_json_register(VM *vm);   /* read_json */
 
 #endif

@@ -580,8 +580,7 @@ static bool add_density(VM *vm, Binder *b, RandomVar *rv, const TapeSlot *ps) {
   TapeSlot term = tape_dist(b->tape, rv->family, rv->value, ps,
                             rv->family->nparams, err);
   if (term == TAPE_NONE)
-    return vm_error(vm, "'%s ~ %s': %s", rv->name->chars, rv->family->name,
-                    err);
+    return vm_error(vm, "'%s': %s", rv->name->chars, err);
   add_term(b, term);
   rv->term = term;
   return true;

@@ -669,6 +669,7 @@ static bool infer(Build *b, const TapeSlot *in, int nin, const void *aux,
     return true;
   case TAPE_SUM: case TAPE_LOGSUMEXP:
     b->out = shaped(0, 1, 1);
+    b->nscratch = op == TAPE_LOGSUMEXP ? 2 : 0; /* see logsumexp */
     return true;
   case TAPE_SUM_ROWS: case TAPE_SUM_COLS:
     return shape_sum_axis(b);
@@ -1258,21 +1259,26 @@ static void add_scalar(double *gx, double g, size_t n) {
     gx[k] += g;
 }
 
-/* log sum exp(x), shifted by the largest element (Blanchard, Higham &
+/* log sum exp(x), shifted by the largest element m (Blanchard, Higham &
  * Higham 2021, Accurately computing the log-sum-exp and softmax
  * functions). -inf for an empty x or when every element is -inf; NaN
- * propagates through the sum. */
-static double logsumexp(const double *x, size_t n) {
+ * propagates through the sum. Keeps m and log(sum exp(x - m)) in
+ * shift[0..1], so the reverse pass gets softmax(x) = exp(x - m - shift[1])
+ * without the rounding of the large result. */
+static double logsumexp(const double *x, size_t n, double shift[2]) {
   double m = -INFINITY;
   for (size_t k = 0; k < n; k++)
     if (x[k] > m)
       m = x[k];
+  shift[0] = m;
+  shift[1] = 0.0;
   if (isinf(m))
     return n > 0 && isnan(sum_of(x, n)) ? NAN : m;
   double s = 0.0;
   for (size_t k = 0; k < n; k++)
     s += exp(x[k] - m);
-  return m + log(s);
+  shift[1] = log(s);
+  return m + shift[1];
 }
 
 static void sum_rows_fwd(const double *x, size_t r, size_t c, double *y) {
@@ -1674,7 +1680,8 @@ static void forward(TapeState *st, const Instr *I) {
     sum_cols_fwd(A, slot_of(st, I->a)->rows, slot_of(st, I->a)->cols, y);
     break;
   case TAPE_LOGSUMEXP:
-    y[0] = logsumexp(A, slot_of(st, I->a)->len);
+    y[0] = logsumexp(A, slot_of(st, I->a)->len,
+                     st->scratch + I->scratch_off);
     break;
   case TAPE_DOT:
     y[0] = slot_of(st, I->a)->len == 0 ? 0.0
@@ -1746,11 +1753,13 @@ static void reverse(TapeState *st, const Instr *I) {
       add_scalar(GA + i * c, G[i], c);
     break;
   }
-  case TAPE_LOGSUMEXP:
+  case TAPE_LOGSUMEXP: {
+    const double *shift = st->scratch + I->scratch_off;
     if (isfinite(Y[0]))
       for (size_t k = 0; k < slot_of(st, I->a)->len; k++)
-        GA[k] += G[0] * exp(A[k] - Y[0]);
+        GA[k] += G[0] * exp(A[k] - shift[0] - shift[1]);
     break;
+  }
   case TAPE_DOT: {
     const int len = (int)slot_of(st, I->a)->len;
     if (GA && len > 0)

@@ -13,10 +13,10 @@
  *   d/dalpha = psi(x + alpha) - psi(alpha) + log(alpha / (mu + alpha))
  *              + (mu - x) / (mu + alpha).
  * The logarithms are taken as -log1p(mu / alpha) and -log1p(alpha / mu),
- * and log Gamma(x + alpha) - log Gamma(alpha) as
- * negativebinomial_log_rising(alpha, x), so the mass stays accurate when alpha
- * is far larger than x or mu (near the Poisson limit the two log Gammas would
- * cancel to nothing). With scalar mu and alpha, the terms of the parameters
+ * and log Gamma(x + alpha) - log Gamma(alpha) by Stirling's series when
+ * alpha is large, so the mass stays accurate near the Poisson limit, where
+ * the two log Gammas would cancel to nothing (GSL's lnpoch does not avoid
+ * that). With scalar mu and alpha, the terms of the parameters
  * alone are computed once per call.
  *
  * x is discrete: its partial is never written (grad[0] is ignored). A
