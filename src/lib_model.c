@@ -916,5 +916,8 @@ void lib_model_register(VM *vm) {
                      OBJ_VAL(native_new((*f)->name, b_dist, help.data,
                                         (void *)*f)));
   }
+  Value lognormal;
+  if (vm_get_global(vm, "LogNormal", &lognormal)) /* both spellings */
+    vm_define_global(vm, "Lognormal", lognormal);
   model_install(vm);
 }

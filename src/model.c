@@ -676,6 +676,16 @@ static bool free_var(VM *vm, Binder *b, RandomVar *rv, const TapeSlot *ps) {
   bool has_lower = !IS_UNDEF(d->lower) && !IS_NIL(d->lower);
   bool has_upper = !IS_UNDEF(d->upper) && !IS_NIL(d->upper);
   rv->transform = transform_for(sup, has_lower, has_upper);
+  /* An interval with a constant infinite end (TruncatedNormal's default
+   * bounds) is one-sided, or no constraint at all. */
+  if (rv->transform == TR_INTERVAL) {
+    bool open_lo = rv->lower_slot == TAPE_NONE && isinf(rv->lower);
+    bool open_hi = rv->upper_slot == TAPE_NONE && isinf(rv->upper);
+    rv->transform = open_lo && open_hi ? TR_IDENTITY
+                    : open_lo          ? TR_UPPER
+                    : open_hi          ? TR_LOWER
+                                       : TR_INTERVAL;
+  }
   if (IS_STRING(d->transform)) { /* transform="ordered" */
     if (rv->transform != TR_IDENTITY || sh.ndim != 1)
       return vm_error(vm, "'%s': transform=\"ordered\" needs a vector "

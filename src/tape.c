@@ -119,6 +119,7 @@ typedef struct Instr {
   uint8_t mode; /* BcMode of a binary op */
   bool dep;     /* the output depends on theta */
   bool unit;    /* a DIST whose output adjoint is always 1 (fused) */
+  bool live;    /* the tape's output depends on it */
   int32_t nin;
   TapeSlot out;
   TapeSlot a, b;   /* the first two inputs, or TAPE_NONE */
@@ -149,8 +150,10 @@ struct Tape {
   bool finished;
   /* Set by tape_finish. */
   size_t nval, nadj;
-  uint32_t *run_const, *run_dep; /* instruction numbers to run */
-  size_t nrun_const, nrun_dep;
+  /* Instruction numbers: on constants (run once per state), depending on
+   * theta (tape_forward), and the live ones of those (tape_logp, grad). */
+  uint32_t *run_const, *run_dep, *run_live;
+  size_t nrun_const, nrun_dep, nrun_live;
 };
 
 struct TapeState {
@@ -259,6 +262,7 @@ void tape_free(Tape *t) {
   free(t->pool);
   free(t->run_const);
   free(t->run_dep);
+  free(t->run_live);
   free(t);
 }
 
@@ -878,29 +882,52 @@ void tape_set_output(Tape *t, TapeSlot out) {
 
 /* ---- freezing ------------------------------------------------------------ */
 
+/* Marks the instructions the output depends on (live): walking backwards,
+ * an instruction is live when its output is the tape's output or an input
+ * of a live instruction. The others (deterministic nodes kept for the
+ * trace) run only in tape_forward, so they cost tape_logp nothing and
+ * cannot spoil the gradient (0 * inf from a dead LOG(0)). */
+static void mark_live(Tape *t, bool *live_slot) {
+  if (t->out == TAPE_NONE)
+    return;
+  live_slot[t->out] = true;
+  for (size_t i = t->ninstr; i-- > 0;) {
+    Instr *I = &t->instrs[i];
+    I->live = live_slot[I->out];
+    if (I->live)
+      for (int k = 0; k < I->nin; k++)
+        live_slot[t->ins[I->in_off + (size_t)k]] = true;
+  }
+}
+
 /* Marks DISTs whose output adjoint is 1 at every evaluation: the output is
- * the tape's output, or is read exactly once, by SUM_SCALARS, by ADD of two
- * scalars, or by an alias, whose own output has that property. Walks the
- * instructions backwards so a consumer is settled before its inputs. */
+ * the tape's output, or is read by exactly one live instruction, which is
+ * SUM_SCALARS, ADD of two scalars or an alias and whose own output has
+ * that property. (The tape's output itself always has adjoint 1: whatever
+ * reads it comes later and cannot reach it.) Walks the instructions
+ * backwards so that a consumer is settled before its inputs. */
 static void mark_unit(Tape *t) {
   if (t->out == TAPE_NONE)
     return;
   uint32_t *uses = xcalloc(t->nslots, sizeof *uses);
   bool *unit = xcalloc(t->nslots, sizeof *unit);
-  for (size_t i = 0; i < t->nins; i++)
-    uses[t->ins[i]]++;
-  unit[t->out] = uses[t->out] == 0;
+  for (size_t i = 0; i < t->ninstr; i++) {
+    const Instr *I = &t->instrs[i];
+    for (int k = 0; I->live && k < I->nin; k++)
+      uses[t->ins[I->in_off + (size_t)k]]++;
+  }
+  unit[t->out] = true;
   for (size_t i = t->ninstr; i-- > 0;) {
     Instr *I = &t->instrs[i];
     const bool passes = I->op == TAPE_SUM_SCALARS || is_alias(t, I) ||
                         (I->op == TAPE_ADD && t->slots[I->a].len == 1 &&
                          t->slots[I->b].len == 1);
-    if (passes && unit[I->out])
+    if (I->live && passes && unit[I->out])
       for (int k = 0; k < I->nin; k++) {
         TapeSlot s = t->ins[I->in_off + (size_t)k];
         unit[s] = uses[s] == 1;
       }
-    I->unit = I->op == TAPE_DIST && I->dep && unit[I->out];
+    I->unit = I->op == TAPE_DIST && I->dep && I->live && unit[I->out];
   }
   free(uses);
   free(unit);
@@ -923,18 +950,24 @@ void tape_finish(Tape *t) {
   }
   t->nval = off;
   ASSERT(t->ninstr <= UINT32_MAX);
+  bool *live_slot = xcalloc(t->nslots, sizeof *live_slot);
+  mark_live(t, live_slot);
+  free(live_slot);
+  mark_unit(t);
   t->run_const = xcalloc(t->ninstr, sizeof *t->run_const);
   t->run_dep = xcalloc(t->ninstr, sizeof *t->run_dep);
+  t->run_live = xcalloc(t->ninstr, sizeof *t->run_live);
   for (size_t i = 0; i < t->ninstr; i++) {
     const Instr *I = &t->instrs[i];
     if (is_alias(t, I))
       continue;
-    if (I->dep)
-      t->run_dep[t->nrun_dep++] = (uint32_t)i;
-    else
+    if (!I->dep)
       t->run_const[t->nrun_const++] = (uint32_t)i;
+    else
+      t->run_dep[t->nrun_dep++] = (uint32_t)i;
+    if (I->dep && I->live)
+      t->run_live[t->nrun_live++] = (uint32_t)i;
   }
-  mark_unit(t);
 }
 
 /* ---- inspecting ---------------------------------------------------------- */
@@ -1900,7 +1933,10 @@ static double output_value(const TapeState *st) {
 }
 
 double tape_logp(TapeState *st, const double *theta) {
-  tape_forward(st, theta);
+  const Tape *t = st->t;
+  load_theta(st, theta);
+  for (size_t i = 0; i < t->nrun_live; i++)
+    forward(st, &t->instrs[t->run_live[i]]);
   return output_value(st);
 }
 
@@ -1915,8 +1951,8 @@ double tape_logp_grad(TapeState *st, const double *theta, double *grad) {
   ASSERT(t->out != TAPE_NONE);
   load_theta(st, theta);
   memset(st->adj, 0, t->nadj * sizeof *st->adj);
-  for (size_t i = 0; i < t->nrun_dep; i++) {
-    const Instr *I = &t->instrs[t->run_dep[i]];
+  for (size_t i = 0; i < t->nrun_live; i++) {
+    const Instr *I = &t->instrs[t->run_live[i]];
     if (I->unit)
       dist_forward_grad(st, I);
     else
@@ -1926,8 +1962,8 @@ double tape_logp_grad(TapeState *st, const double *theta, double *grad) {
   if (lp == -INFINITY || !t->slots[t->out].dep)
     return zero_grad(t, grad, lp);
   st->a[t->out][0] += 1.0;
-  for (size_t i = t->nrun_dep; i-- > 0;) {
-    const Instr *I = &t->instrs[t->run_dep[i]];
+  for (size_t i = t->nrun_live; i-- > 0;) {
+    const Instr *I = &t->instrs[t->run_live[i]];
     if (!I->unit)
       reverse(st, I);
   }

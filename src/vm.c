@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <errno.h>
+#include <gsl/gsl_errno.h>
 
 #include "builtin.h"
 #include "compile.h"
@@ -1190,6 +1191,7 @@ static void add_default_import_paths(VM *vm) {
 }
 
 VM *vm_new(FILE *err) {
+  gsl_set_error_handler_off(); /* GSL's default handler aborts the process */
   VM *vm = mem_alloc(sizeof(VM));
   vm->stack = mem_alloc_roots(STACK_MAX * sizeof(Value));
   vm->sp = vm->stack;
