@@ -245,12 +245,37 @@ static bool b_dist(VM *vm, const CallArgs *call, Value *result) {
   d->upper = a.v[extra_base + EXTRA_UPPER];
   d->observed = a.v[extra_base + EXTRA_OBSERVED];
   d->transform = a.v[extra_base + EXTRA_TRANSFORM];
+  d->sd_dist = UNDEF_VAL;
   if (args_given(&a, extra_base + EXTRA_TRANSFORM) &&
       !(IS_STRING(d->transform) &&
         strcmp(AS_CSTRING(d->transform), "ordered") == 0))
     return vm_error(vm, "%s(): transform= can be \"ordered\" (the others "
                         "follow from the support and lower=/upper=)",
                     f->name);
+  *result = OBJ_VAL(handle_new(&dist_class, d));
+  return true;
+}
+
+/* LKJCholeskyCov(eta, n, sd_dist): see tilde_lkj_cov in model.c. */
+static bool b_lkj_cholesky_cov(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {"eta", "n", "sd_dist", NULL};
+  Args a;
+  double n;
+  if (!args_bind(&a, vm, call, "LKJCholeskyCov", names, 3) ||
+      !args_num(&a, 1, &n))
+    return false;
+  if (!(n >= 2) || n != floor(n))
+    return args_error(&a, 1, "must be a whole number >= 2, got %g", n);
+  if (!object_is_handle(a.v[2], &dist_class))
+    return args_error(&a, 2, "must be a distribution such as "
+                             "Exponential(1), got a %s",
+                      value_type_name(a.v[2]));
+  DistValue *d = mem_alloc(sizeof *d);
+  d->family = &dist_lkjcorrcholesky;
+  d->params[0] = a.v[0];
+  d->params[1] = a.v[1];
+  d->shape = d->lower = d->upper = d->observed = d->transform = UNDEF_VAL;
+  d->sd_dist = a.v[2];
   *result = OBJ_VAL(handle_new(&dist_class, d));
   return true;
 }
@@ -873,6 +898,10 @@ static bool b_model_graph(VM *vm, const CallArgs *call, Value *result) {
 /* ---- registration ----------------------------------------------------- */
 
 static const BuiltinDef model_builtins[] = {
+    {"LKJCholeskyCov", b_lkj_cholesky_cov,
+     "LKJCholeskyCov(eta, n, sd_dist): the Cholesky factor of an n x n "
+     "covariance, diag(stds) L with L ~ LKJCorrCholesky(eta, n) and stds ~ "
+     "sd_dist (declared as NAME_corr and NAME_stds)"},
     {"Potential", b_potential,
      "Potential(term) or Potential(name, term): add a term to the model's "
      "log density (inside a model block)"},

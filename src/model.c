@@ -720,11 +720,56 @@ static bool free_var(VM *vm, Binder *b, RandomVar *rv, const TapeSlot *ps) {
 }
 
 static bool tilde(VM *vm, ObjString *name, Value dist, Value observed,
+                  Value *out);
+static bool deterministic(VM *vm, ObjString *name, Value v, Value *out);
+
+/* chol ~ LKJCholeskyCov(eta, n, sd_dist): the Cholesky factor of a
+ * covariance, diag(stds) L, from two free variables declared under it:
+ * chol_corr ~ LKJCorrCholesky(eta, n) and chol_stds ~ sd_dist (n of them);
+ * chol itself is a deterministic node (as PyMC's LKJCholeskyCov). */
+static bool tilde_lkj_cov(VM *vm, ObjString *name, DistValue *d,
+                          Value observed, Value *out) {
+  if (!IS_UNDEF(observed) && !IS_NIL(observed))
+    return vm_error(vm, "'%s ~ LKJCholeskyCov' cannot be observed; observe "
+                        "the data it is the covariance of",
+                    name->chars);
+  if (!IS_NUM(d->params[1]))
+    return vm_error(vm, "LKJCholeskyCov(): n must be a number");
+  DistValue *corr = mem_alloc(sizeof *corr);
+  *corr = *d;
+  corr->sd_dist = UNDEF_VAL;
+  DistValue *sd = AS_HANDLE(d->sd_dist)->data;
+  DistValue *stds = mem_alloc(sizeof *stds);
+  *stds = *sd;
+  stds->shape = d->params[1];
+  Value l, s;
+  if (!tilde(vm, string_format("%s_corr", name->chars),
+             OBJ_VAL(handle_new(&dist_class, corr)), UNDEF_VAL, &l) ||
+      !tilde(vm, string_format("%s_stds", name->chars),
+             OBJ_VAL(handle_new(&dist_class, stds)), UNDEF_VAL, &s))
+    return false;
+  size_t n = (size_t)AS_NUM(d->params[1]);
+  size_t column[3] = {2, n, 1};
+  ModelVar *sv = as_var(s), *lv = as_var(l);
+  Operand so = {sv->slot, sv->deps, sv->ndeps};
+  Value col, chol;
+  if (!emit_op(vm, sv->binder, TAPE_RESHAPE, &so, 1, column, 3, &col))
+    return false;
+  Operand ops[2] = {{as_var(col)->slot, sv->deps, sv->ndeps},
+                    {lv->slot, lv->deps, lv->ndeps}};
+  if (!emit_op(vm, sv->binder, TAPE_MUL, ops, 2, NULL, 0, &chol))
+    return false;
+  return deterministic(vm, name, chol, out);
+}
+
+static bool tilde(VM *vm, ObjString *name, Value dist, Value observed,
                   Value *out) {
   Binder *b = binder_of(vm);
   DistValue *d = as_dist(vm, dist, name);
   if (!d || declared_twice(vm, b, name))
     return false;
+  if (!IS_UNDEF(d->sd_dist))
+    return tilde_lkj_cov(vm, name, d, observed, out);
   RandomVar *rv = new_var(vm, b, name, d);
   Value fixed;
   if (b->model->interventions &&

@@ -31,6 +31,8 @@ typedef struct DistValue {
   Value upper;
   Value observed; /* observed= data, or UNDEF */
   Value transform; /* transform="ordered", or UNDEF */
+  Value sd_dist;   /* LKJCholeskyCov: the distribution of the standard
+                      deviations (then family is LKJCorrCholesky), or UNDEF */
 } DistValue;
 
 typedef enum { RV_FREE, RV_OBSERVED, RV_INTERVENED } RvRole;
