@@ -16,8 +16,9 @@
  *             large a),
  * which stays accurate when alpha and beta are large (the binomial limit),
  * where the two log Betas would cancel. When alpha and beta are scalars,
- * their digammas are computed once per call. n is an integer parameter and gets
- * no partial; neither does the discrete x (grad[0] and grad[3] are ignored).
+ * their digammas are computed once per call. n is an integer parameter
+ * and gets no partial; neither does the discrete x (grad[0] and grad[3]
+ * are ignored).
  *
  * Support 0 .. n (upper bound: parameter 2). A non-integer or out-of-range
  * x or n, or alpha or beta not positive and finite (NaN included), gives

@@ -1,29 +1,31 @@
 /*
- * categorical.c — the categorical distribution: x is one of the categories
+ * categorical.c — the Categorical family: x is one of the categories
  * 0 .. K-1 (0-based, as PyMC), category k having probability p[k].
  *
  * Parameterisation (PyMC): p, the K probabilities, either
- *   - a vector of K probabilities shared by every element of x (x of any
- *     shape, each element one draw), or
- *   - a matrix R x K with one row of probabilities per element of x (x has
- *     R elements; a 1 x K matrix is shared like a vector).
+ *   - a vector of K, shared by every element of x (x of any shape, each
+ *     element one draw), or
+ *   - an R x K matrix, one row of probabilities per element of x: element
+ *     i uses row i mod R, so x holds a whole number of R-element events
+ *     (R must divide the length of x; a 1 x K matrix acts as a vector).
  * Every row must lie on the simplex: entries in [0, 1] summing to 1 within
- * CATEGORICAL_SIMPLEX_TOL. Rows are not rescaled here (PyMC rescales constant
- * weights when the distribution is built; that is the model layer's business).
- *   log p(x | p) = sum_i log p[row(i), x_i]
- *   d/dp[r, k]   = (number of i with row(i) = r and x_i = k) / p[r, k]
+ * CATEGORICAL_SIMPLEX_TOL. Rows are not rescaled here (PyMC rescales
+ * constant weights when the distribution is built: the model layer's
+ * business).
+ *   log p(x | p) = sum_i log p[row(i), x_i],
+ *   d/dp[r, k]   = (number of i with row(i) = r and x_i = k) / p[r, k].
  * The partial is that of the expression as written, off the simplex too;
- * on the simplex it differs from any other extension only along (1, .., 1),
- * which a simplex transform's Jacobian removes.
+ * on the simplex it differs from any other extension only along
+ * (1, .., 1), which a simplex transform's Jacobian removes.
  *
  * x is discrete: its partial is never written (grad[0] is ignored). An x
  * that is not an integer in 0 .. K-1, a row of p off the simplex or a zero
  * probability for an observed category gives -INFINITY.
  *
  * check: p a vector of K >= 1 -> a value is a scalar (ndim 0); p an R x K
- * matrix -> a value is a vector of R categories. random: out_len draws; with
- * a matrix p, draw i uses row i mod R (out_len must be a multiple of R);
- * each draw inverts the cumulative sum of its row at one uniform variate.
+ * matrix -> a vector of R categories. random: out_len draws, draw i from
+ * row i mod R (R must divide out_len), each by inverting the cumulative
+ * sum of its row at one uniform variate.
  */
 #include <config.h>
 #include "dist.h"
@@ -87,11 +89,11 @@ static double categorical_lpdf(const DistTensor *in, double adj,
   size_t rows, k;
   categorical_prob_dims(p, &rows, &k);
   const size_t n = x->len;
-  if ((rows != 1 && rows != n) || !categorical_probs_ok(p, rows, k))
+  if (rows == 0 || n % rows != 0 || !categorical_probs_ok(p, rows, k))
     return -INFINITY;
   double lp = 0.0;
   for (size_t i = 0; i < n; i++) {
-    const ptrdiff_t c = categorical_cell(x->data[i], rows == 1 ? 0 : i, k);
+    const ptrdiff_t c = categorical_cell(x->data[i], i % rows, k);
     if (c < 0)
       return -INFINITY;
     lp += log(p->data[c]);
@@ -100,7 +102,7 @@ static double categorical_lpdf(const DistTensor *in, double adj,
     return -INFINITY;
   if (grad && grad[1])
     for (size_t i = 0; i < n; i++) {
-      const ptrdiff_t c = categorical_cell(x->data[i], rows == 1 ? 0 : i, k);
+      const ptrdiff_t c = categorical_cell(x->data[i], i % rows, k);
       grad[1][c] += adj / p->data[c];
     }
   return lp;

@@ -1,30 +1,30 @@
 /*
- * dirichlet.c — the Dirichlet distribution over the probability simplex:
- * vectors of K positive entries summing to 1.
+ * dirichlet.c — the Dirichlet family over the probability simplex: vectors
+ * of K positive entries summing to 1.
  *
  * Parameterisation (PyMC): a, the K concentrations (all > 0).
  *   log p(x | a) = log Gamma(A) - sum_j log Gamma(a_j)
- *                  + sum_j (a_j - 1) log x_j,      A = sum_j a_j
- *   d/dx_j = (a_j - 1) / x_j
- *   d/da_j = psi(A) - psi(a_j) + log x_j
+ *                  + sum_j (a_j - 1) log x_j,      A = sum_j a_j;
+ *   d/dx_j = (a_j - 1) / x_j,
+ *   d/da_j = psi(A) - psi(a_j) + log x_j.
  * The x partials are those of the expression as written; on the simplex
  * they differ from any other extension only along (1, .., 1), which the
  * simplex transform's Jacobian removes.
  *
- * Shapes: x is one simplex (a vector of K) or a stack of them (an N x K
- * matrix, one per row). a is a vector of K, shared by every row, or an
- * N x K matrix with one row of concentrations per row of x (a 1 x K matrix
- * is shared like a vector). With a shared a the normalising term and its
- * digammas are computed once, not per row.
+ * Shapes: x is one simplex (a vector of K) or a stack of N (an N x K
+ * matrix, one per row). a is a vector of K shared by every row, or an
+ * R x K matrix: row i of x uses row i mod R of a, so x holds a whole
+ * number of R x K events (R must divide N). The normalising term and its
+ * digammas are computed once per row of a, not once per row of x.
  *
  * x must be on the open simplex: entries in (0, 1] summing to 1 within
  * DIRICHLET_SIMPLEX_TOL; anything else, or an a_j that is not positive and
  * finite, gives -INFINITY.
  *
  * check: a a vector of K -> a value is a vector of K; a an R x K matrix ->
- * an R x K matrix. random: gsl_ran_dirichlet per row (Marsaglia & Tsang
- * gammas, normalised); out_len must be a multiple of R * K and row i of
- * the output uses row i mod R of a.
+ * an R x K matrix. random: gsl_ran_dirichlet per row (normalised Gamma
+ * draws); out_len must be a multiple of R * K, and output row i uses row
+ * i mod R of a.
  */
 #include <config.h>
 #include "dist.h"
@@ -103,15 +103,14 @@ static double dirichlet_lpdf(const DistTensor *in, double adj,
   size_t n, k, arows, ak;
   dirichlet_stack_dims(x, &n, &k);
   dirichlet_stack_dims(a, &arows, &ak);
-  if (ak != k || k == 0 || (arows != 1 && arows != n) || !dirichlet_conc_ok(a))
+  if (ak != k || k == 0 || arows == 0 || n % arows != 0 ||
+      !dirichlet_conc_ok(a))
     return -INFINITY;
   double lp = 0.0;
   for (size_t r = 0; r < arows; r++)
-    lp +=
-        (arows == 1 ? (double)n : 1.0) * dirichlet_log_norm(a->data + r * k, k);
+    lp += (double)(n / arows) * dirichlet_log_norm(a->data + r * k, k);
   for (size_t i = 0; i < n; i++) {
-    const double *xi = x->data + i * k,
-                 *ai = a->data + (arows == 1 ? 0 : i) * k;
+    const double *xi = x->data + i * k, *ai = a->data + (i % arows) * k;
     if (!dirichlet_is_simplex(xi, k))
       return -INFINITY;
     for (size_t j = 0; j < k; j++)
@@ -122,7 +121,7 @@ static double dirichlet_lpdf(const DistTensor *in, double adj,
   if (!grad)
     return lp;
   for (size_t i = 0; i < n; i++) {
-    const size_t ar = arows == 1 ? 0 : i;
+    const size_t ar = i % arows;
     const double *xi = x->data + i * k, *ai = a->data + ar * k;
     for (size_t j = 0; j < k; j++) {
       if (grad[0])
@@ -133,8 +132,7 @@ static double dirichlet_lpdf(const DistTensor *in, double adj,
   }
   if (grad[1])
     for (size_t r = 0; r < arows; r++)
-      dirichlet_add_norm_grad(a->data + r * k, k,
-                              adj * (arows == 1 ? (double)n : 1.0),
+      dirichlet_add_norm_grad(a->data + r * k, k, adj * (double)(n / arows),
                               grad[1] + r * k);
   return lp;
 }

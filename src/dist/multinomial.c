@@ -1,29 +1,31 @@
 /*
- * multinomial.c — the multinomial distribution: the counts of each of K
+ * multinomial.c — the Multinomial family: the counts of each of K
  * categories in n independent draws with category probabilities p.
  *
- * Parameterisation (PyMC): n a non-negative integer, p the K probabilities
- * (entries in [0, 1] summing to 1 within MULTINOMIAL_SIMPLEX_TOL; not rescaled
- * here). log p(x | n, p) = log Gamma(n + 1) - sum_j log Gamma(x_j + 1)
- *                     + sum_j x_j log p_j
- *   d/dp_j = x_j / p_j
- * Terms with x_j = 0 are left out (so p_j = 0 is allowed where x_j = 0).
+ * Parameterisation (PyMC): n a non-negative integer; p the K
+ * probabilities, entries in [0, 1] summing to 1 within
+ * MULTINOMIAL_SIMPLEX_TOL (not rescaled here).
+ *   log p(x | n, p) = log Gamma(n + 1) - sum_j log Gamma(x_j + 1)
+ *                     + sum_j x_j log p_j;
+ *   d/dp_j = x_j / p_j.
+ * Terms with x_j = 0 are left out, so p_j = 0 is allowed where x_j = 0.
  * The partial is that of the expression as written; on the simplex it
  * differs from any other extension only along (1, .., 1).
  * n is an integer parameter and x discrete: neither gets a partial
  * (grad[0] and grad[1] are ignored).
  *
- * Shapes: x is one vector of K counts or an N x K matrix, one vector per
- * row. n is a number or a vector of N, one per row of x; p a vector of K
- * or an N x K matrix (length-1 n and 1-row p are shared by every row).
+ * Shapes: x is one vector of K counts or an N x K matrix, one per row. n
+ * is a number or a vector of counts, one per row; p a vector of K or an
+ * R x K matrix. Row i of x uses n[i mod len(n)] and p row i mod R (each
+ * of len(n) and R must divide N; length 1 is shared by every row).
  * A row whose counts do not sum to its n, a non-integer count, or a row of
  * p off the simplex gives -INFINITY; counts above 2^53 are rejected.
  *
- * check: a value is a vector of K, or an R x K matrix when p is a matrix of
- * R rows or n a vector of R counts. random: gsl_ran_multinomial (a chain
- * of conditional binomials) per row; out_len must be a multiple of K, and
- * the number of rows out_len / K a multiple of the rows of n and of p; row
- * i uses n[i mod rows of n] and p[i mod rows of p].
+ * check: a value is a vector of K, or a B x K matrix when p is a matrix
+ * or n a vector (B the larger of their row counts, which must be equal
+ * when both exceed 1). random: gsl_ran_multinomial (a chain of
+ * conditional binomials) per row, rows recycling n and p as above;
+ * out_len must be a multiple of K, its rows a multiple of both counts.
  */
 #include <config.h>
 #include "dist.h"
@@ -107,23 +109,23 @@ static double multinomial_lpdf(const DistTensor *in, double adj,
   size_t rows, k, prows, pk;
   multinomial_stack_dims(x, &rows, &k);
   multinomial_stack_dims(p, &prows, &pk);
-  if (pk != k || k == 0 || (prows != 1 && prows != rows) ||
-      (n->len != 1 && n->len != rows) || !multinomial_probs_ok(p, prows, k))
+  if (pk != k || k == 0 || prows == 0 || rows % prows != 0 || n->len == 0 ||
+      rows % n->len != 0 || !multinomial_probs_ok(p, prows, k))
     return -INFINITY;
   double lp = 0.0;
   for (size_t i = 0; i < rows; i++) {
-    const double ni = n->data[n->len == 1 ? 0 : i];
+    const double ni = n->data[i % n->len];
     if (!multinomial_is_count(ni))
       return -INFINITY;
-    lp += multinomial_lpmf_row(x->data + i * k, ni,
-                               p->data + (prows == 1 ? 0 : i) * k, k);
+    lp +=
+        multinomial_lpmf_row(x->data + i * k, ni, p->data + (i % prows) * k, k);
   }
   if (!(lp > -INFINITY))
     return -INFINITY;
   if (!grad || !grad[2])
     return lp;
   for (size_t i = 0; i < rows; i++) {
-    const size_t pr = prows == 1 ? 0 : i;
+    const size_t pr = i % prows;
     for (size_t j = 0; j < k; j++) {
       const double xij = x->data[i * k + j];
       if (xij > 0.0)

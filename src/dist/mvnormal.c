@@ -1,41 +1,42 @@
 /*
- * mvnormal.c — the multivariate normal distribution, parameterised by the
- * lower Cholesky factor of its covariance.
+ * mvnormal.c — the MvNormal family: the multivariate normal distribution,
+ * parameterised by the lower Cholesky factor of its covariance.
  *
  * Parameterisation: mu, the mean (K); chol = L, the LOWER Cholesky factor
  * of the covariance Sigma = L L^T (K x K, positive diagonal). PyMC's cov=
  * and tau= forms are converted to chol by the model layer.
  * With r = x - mu, z = L^{-1} r (forward substitution), w = L^{-T} z
  * (back substitution, so w = Sigma^{-1} r):
- *   log p(x | mu, L) = -K/2 log(2 pi) - sum_i log L_ii - z.z / 2
- *   d/dx    = -w
- *   d/dmu   =  w
- *   d/dL_ij =  w_i z_j - [i == j] / L_ii        (i >= j)
+ *   log p(x | mu, L) = -K/2 log(2 pi) - sum_i log L_ii - z.z / 2;
+ *   d/dx    = -w,
+ *   d/dmu   =  w,
+ *   d/dL_ij =  w_i z_j - [i == j] / L_ii        (i >= j).
  * The last follows from dz = -L^{-1} dL z, so d(-z.z/2) = w^T dL z
  * (Stan Math's multi_normal_cholesky_lpdf uses the same identities).
  *
  * Shapes: x is one vector of K or an N x K matrix of N rows, each an
  * independent MvNormal. mu is a number (every component), a vector of K
- * shared by every row, or an N x K matrix, one mean per row. chol is K x K.
- * Only the lower triangle of chol is read; its upper triangle must be
- * exactly 0 (a full covariance passed as chol is caught, not misread) and
- * gets no partial. A non-positive or non-finite diagonal, a non-finite
- * entry, or a non-finite x or mu gives -INFINITY.
+ * shared by every row, or an R x K matrix: row i of x uses mean row
+ * i mod R (R must divide N). chol is K x K. Only its lower triangle is
+ * read; the upper triangle must be exactly 0 (a full covariance passed as
+ * chol is caught, not misread) and gets no partial. A non-positive or
+ * non-finite diagonal, a non-finite entry, or a non-finite x or mu gives
+ * -INFINITY.
  *
  * Every input is checked before anything is computed, so the -INFINITY
- * cases above leave the gradients untouched; a finite input can still
- * overflow z.z (|x - mu| / L_ii beyond about 1e154), which gives
- * -INFINITY with meaningless partials; the forward value of such a point is
- * already -INFINITY, so no sampler asks for its gradient.
- * Work space: two vectors of K, on the stack up to MVNORMAL_STACK_K,
+ * cases above leave the gradients untouched. A finite input can still
+ * overflow z.z (|x - mu| / L_ii beyond about 1e154), which gives -INFINITY
+ * with meaningless partials; the forward value at such a point is already
+ * -INFINITY, so no sampler asks for its gradient.
+ * Work space: two vectors of K, on the stack up to MVNORMAL_STACK_K and
  * malloc'd above (the interface has no workspace argument; the O(K)
  * buffer is small against the O(N K^2) solves).
  *
  * check: "MvNormal: mu has 3 elements but chol is 4 x 4"; a value is a
  * vector of K, or an R x K matrix when mu is a matrix of R rows. random:
  * gsl_ran_multivariate_gaussian (x = mu + L z, z standard normal); out_len
- * must be a multiple of K, and its rows a multiple of mu's rows (row i
- * uses mean row i mod R).
+ * must be a multiple of K and its rows a multiple of R, row i using mean
+ * row i mod R.
  */
 #include <config.h>
 #include "dist.h"
@@ -97,7 +98,7 @@ static size_t mvnormal_mean_rows(const DistTensor *mu, size_t n, size_t k) {
     return 1;
   size_t rows, mk;
   mvnormal_stack_dims(mu, &rows, &mk);
-  if (mk != k || (rows != 1 && rows != n))
+  if (mk != k || rows == 0 || n % rows != 0)
     return 0;
   return rows;
 }
@@ -107,7 +108,7 @@ static inline double mvnormal_mean_at(const DistTensor *mu, size_t mrows,
                                       size_t i, size_t j, size_t k) {
   if (mu->len == 1)
     return mu->data[0];
-  return mu->data[(mrows == 1 ? 0 : i) * k + j];
+  return mu->data[(i % mrows) * k + j];
 }
 
 /* z = L^{-1} (x_i - mu_i) by forward substitution; returns z.z. */
@@ -144,7 +145,7 @@ static void mvnormal_add_row_grad(const DistTensor *mu, size_t mrows, size_t i,
     if (grad[0])
       grad[0][i * k + a] -= adj * w[a];
     if (grad[1])
-      grad[1][mu->len == 1 ? 0 : (mrows == 1 ? 0 : i) * k + a] += adj * w[a];
+      grad[1][mu->len == 1 ? 0 : (i % mrows) * k + a] += adj * w[a];
     if (grad[2])
       for (size_t b = 0; b <= a; b++)
         grad[2][a * k + b] += adj * w[a] * z[b];
@@ -206,7 +207,7 @@ static bool mvnormal_random(Rng *rng, const DistTensor *prm, double *out,
     PANIC("out of memory");
   for (size_t i = 0; i < n; i++) {
     for (size_t a = 0; a < k; a++)
-      m[a] = mvnormal_mean_at(mu, mrows, i % mrows, a, k);
+      m[a] = mvnormal_mean_at(mu, mrows, i, a, k);
     gsl_vector_const_view mv = gsl_vector_const_view_array(m, k);
     gsl_vector_view xv = gsl_vector_view_array(out + i * k, k);
     gsl_ran_multivariate_gaussian(r, &mv.vector, &lv.matrix, &xv.vector);
