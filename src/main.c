@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
 #include "compile.h"
 #include "disasm.h"
 #include "mem.h"
@@ -79,7 +80,7 @@ int main(int argc, char **argv) {
   mem_init();
   int i = 1;
   if (i < argc && strcmp(argv[i], "--version") == 0) {
-    printf("ppl %s\n", PACKAGE_VERSION);
+    printf("ppl %s (CBLAS: %s)\n", PACKAGE_VERSION, blas()->name);
     return 0;
   }
   if (i < argc && (strcmp(argv[i], "--help") == 0 ||

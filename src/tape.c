@@ -12,10 +12,14 @@
  * cover every view (the model layer allocates the tape with dimension 0
  * and discovers the parameters as it runs).
  *
- * Freezing (tape_finish) lays out the value buffer of every TapeState:
+ * Freezing (tape_finish) marks the instructions the output depends on
+ * (live; the others, such as deterministic nodes kept for the trace, run
+ * only in tape_forward), the DISTs it can fuse (below), and the operands
+ * whose adjoint can share their consumer's (mark_forward); then it lays
+ * out the value buffer of every TapeState:
  *
- *   [ theta | outputs that depend on theta | outputs that do not ]
- *   0       dim                            nadj                  nval
+ *   [ theta | outputs with adjoints of their own | the other outputs ]
+ *   0       dim                                  nadj                nval
  *
  * Adjoints exist only for the first nadj doubles, so one memset zeroes
  * them and the gradient is adj[0 .. dim). theta is copied into the buffer
@@ -25,10 +29,11 @@
  * their input's values and adjoints and cost nothing when evaluated.
  * Instructions that do not depend on theta run once, in tape_state_alloc.
  *
- * Evaluating. The forward sweep runs the theta-dependent instructions in
- * order, the reverse sweep runs them backwards, each adding its output's
- * adjoint times its partials into the adjoints of those inputs that depend
- * on theta (the others have none: their adjoint pointer is NULL). An op is
+ * Evaluating. The forward sweep runs the live theta-dependent
+ * instructions in order, the reverse sweep runs them backwards, each
+ * adding its output's adjoint times its partials into the adjoints of
+ * those inputs that depend on theta (the others have none: their adjoint
+ * pointer is NULL). An op is
  * a case of a switch with one tight loop per broadcasting mode (same grid,
  * scalar a, scalar b, general strides) chosen when the op is built, so no
  * loop branches on shapes.
@@ -80,6 +85,11 @@ enum { ALIGN_DOUBLES = 8, ALIGN_BYTES = ALIGN_DOUBLES * sizeof(double) };
  * default for dpotrf (ilaenv returns 64 on common platforms). */
 enum { CHOL_BLOCK = 64 };
 
+/* Partial sums in a reduction: 4 covers the latency of a floating-point
+ * addition (3-4 cycles) at one addition per cycle. The final line of
+ * REV_SUM and sum_of adds exactly four. */
+enum { SUM_LANES = 4 };
+
 /* First capacity of every growing array. */
 enum { INITIAL_CAP = 16 };
 
@@ -101,6 +111,7 @@ typedef struct Slot {
   size_t len;
   size_t off;   /* see SlotKind */
   TapeSlot src; /* SLOT_ALIAS only */
+  TapeSlot fwd; /* shares the adjoint of slot fwd (see mark_forward) */
   int8_t ndim;
   uint8_t kind;
   bool dep; /* its value depends on theta */
@@ -120,13 +131,14 @@ typedef struct Instr {
   bool dep;     /* the output depends on theta */
   bool unit;    /* a DIST whose output adjoint is always 1 (fused) */
   bool live;    /* the tape's output depends on it */
+  uint8_t fwd;  /* 1: a's adjoint is the output's (mark_forward); 2: b's */
   int32_t nin;
   TapeSlot out;
-  TapeSlot a, b;   /* the first two inputs, or TAPE_NONE */
-  size_t in_off;   /* all nin inputs: Tape.ins[in_off ..] */
-  size_t aux_off;  /* GATHER, GATHER_ROWS: indices at Tape.idx[aux_off ..] */
+  TapeSlot a, b;  /* the first two inputs, or TAPE_NONE */
+  size_t in_off;  /* all nin inputs: Tape.ins[in_off ..] */
+  size_t aux_off; /* GATHER, GATHER_ROWS: indices at Tape.idx[aux_off ..] */
   size_t naux;
-  double alpha;    /* LEAKY_RELU: slope for a <= 0 */
+  double alpha; /* LEAKY_RELU: slope for a <= 0 */
   const DistFamily *family;
   size_t scratch_off; /* doubles of per-state scratch */
   size_t view_off;    /* DIST: TapeState.views / grads [view_off ..] */
@@ -270,7 +282,7 @@ void tape_free(Tape *t) {
  * is n x 1 (rows = n) and broadcasts as 1 x n. */
 static Slot shaped(int ndim, size_t rows, size_t cols) {
   ASSERT(ndim >= 0 && ndim <= 2);
-  Slot s = {.src = TAPE_NONE, .ndim = (int8_t)ndim};
+  Slot s = {.src = TAPE_NONE, .fwd = TAPE_NONE, .ndim = (int8_t)ndim};
   if (ndim == 0)
     rows = cols = 1;
   else if (ndim == 1)
@@ -311,9 +323,7 @@ TapeSlot tape_const(Tape *t, int ndim, size_t rows, size_t cols,
   return push_slot(t, s);
 }
 
-TapeSlot tape_scalar(Tape *t, double x) {
-  return tape_const(t, 0, 1, 1, &x);
-}
+TapeSlot tape_scalar(Tape *t, double x) { return tape_const(t, 0, 1, 1, &x); }
 
 TapeSlot tape_param(Tape *t, size_t offset, int ndim, size_t rows,
                     size_t cols) {
@@ -362,8 +372,7 @@ static const char *shape_str(const Slot *s, char *buf) {
 static bool blas_fits(const Slot *s, const char *op, char *err) {
   if (s->rows <= (size_t)INT_MAX && s->cols <= (size_t)INT_MAX)
     return true;
-  return fail(err, "%s: a %zu x %zu matrix is too large", op, s->rows,
-              s->cols);
+  return fail(err, "%s: a %zu x %zu matrix is too large", op, s->rows, s->cols);
 }
 
 /* The broadcast length of one axis; false when x and y differ and neither
@@ -437,8 +446,8 @@ static bool need_square(const Slot *s, const char *op, char *err) {
     return false;
   if (s->rows == s->cols)
     return true;
-  return fail(err, "%s: the matrix must be square, got %zu x %zu", op,
-              s->rows, s->cols);
+  return fail(err, "%s: the matrix must be square, got %zu x %zu", op, s->rows,
+              s->cols);
 }
 
 static bool shape_dot(Build *b) {
@@ -518,8 +527,7 @@ static bool take_indices(Build *b, const size_t *idx, size_t n) {
                 idx[i], n);
   }
   Tape *t = b->t;
-  t->idx = reserve(t->idx, &t->cap_idx, t->nidx + b->ins.naux,
-          sizeof *t->idx);
+  t->idx = reserve(t->idx, &t->cap_idx, t->nidx + b->ins.naux, sizeof *t->idx);
   if (b->ins.naux > 0)
     memcpy(t->idx + t->nidx, idx, b->ins.naux * sizeof *idx);
   b->ins.aux_off = t->nidx;
@@ -585,8 +593,9 @@ static bool shape_reshape(Build *b, const size_t *aux, size_t naux) {
     return false;
   if (s.len != x->len) {
     char sx[SHAPE_STR_LEN], ss[SHAPE_STR_LEN];
-    return fail(b->err, "RESHAPE: cannot reshape shape %s (%zu elements) into "
-                        "shape %s",
+    return fail(b->err,
+                "RESHAPE: cannot reshape shape %s (%zu elements) into "
+                "shape %s",
                 shape_str(x, sx), x->len, shape_str(&s, ss));
   }
   b->out = s;
@@ -628,12 +637,14 @@ static bool shape_tri_solve(Build *b) {
       !blas_fits(r, "TRI_SOLVE", b->err))
     return false;
   if (r->ndim == 0)
-    return fail(b->err, "TRI_SOLVE: the right-hand side must be a vector or "
-                        "a matrix, got shape %s",
+    return fail(b->err,
+                "TRI_SOLVE: the right-hand side must be a vector or "
+                "a matrix, got shape %s",
                 shape_str(r, buf));
   if (r->rows != l->rows)
-    return fail(b->err, "TRI_SOLVE: the matrix is %zu x %zu but the "
-                        "right-hand side has %zu rows",
+    return fail(b->err,
+                "TRI_SOLVE: the matrix is %zu x %zu but the "
+                "right-hand side has %zu rows",
                 l->rows, l->cols, r->rows);
   b->out = *r;
   b->nscratch = r->len;
@@ -664,18 +675,24 @@ static bool infer(Build *b, const TapeSlot *in, int nin, const void *aux,
                   size_t naux) {
   const TapeOp op = (TapeOp)b->ins.op;
   switch (op) {
-  case TAPE_ADD: case TAPE_SUB: case TAPE_MUL: case TAPE_DIV: case TAPE_POW:
+  case TAPE_ADD:
+  case TAPE_SUB:
+  case TAPE_MUL:
+  case TAPE_DIV:
+  case TAPE_POW:
     return shape_binary(b);
   case TAPE_LEAKY_RELU:
     ASSERT(naux <= 1 && (naux == 0 || aux != NULL));
     b->ins.alpha = naux == 1 ? *(const double *)aux : 0.01;
     b->out = *b->in[0];
     return true;
-  case TAPE_SUM: case TAPE_LOGSUMEXP:
+  case TAPE_SUM:
+  case TAPE_LOGSUMEXP:
     b->out = shaped(0, 1, 1);
     b->nscratch = op == TAPE_LOGSUMEXP ? 2 : 0; /* see logsumexp */
     return true;
-  case TAPE_SUM_ROWS: case TAPE_SUM_COLS:
+  case TAPE_SUM_ROWS:
+  case TAPE_SUM_COLS:
     return shape_sum_axis(b);
   case TAPE_DOT:
     return shape_dot(b);
@@ -793,7 +810,9 @@ TapeSlot tape_op2(Tape *t, TapeOp op, TapeSlot a, TapeSlot b, char *err) {
 static DistTensor build_view(const Tape *t, TapeSlot s) {
   const Slot *x = &t->slots[s];
   DistTensor d = {.data = x->kind == SLOT_CONST ? t->pool + x->off : NULL,
-                  .len = x->len, .ndim = x->ndim, .rows = x->rows,
+                  .len = x->len,
+                  .ndim = x->ndim,
+                  .rows = x->rows,
                   .cols = x->cols};
   return d;
 }
@@ -851,8 +870,8 @@ TapeSlot tape_dist(Tape *t, const DistFamily *family, TapeSlot x,
   ASSERT(family != NULL && family->lpdf != NULL);
   ASSERT(nparams >= 0 && nparams <= DIST_MAX_PARAMS);
   if (nparams != family->nparams) {
-    fail(err, "%s takes %d parameter%s, got %d", family->name,
-         family->nparams, family->nparams == 1 ? "" : "s", nparams);
+    fail(err, "%s takes %d parameter%s, got %d", family->name, family->nparams,
+         family->nparams == 1 ? "" : "s", nparams);
     return TAPE_NONE;
   }
   TapeSlot in[1 + DIST_MAX_PARAMS];
@@ -862,9 +881,8 @@ TapeSlot tape_dist(Tape *t, const DistFamily *family, TapeSlot x,
   const int nin = 1 + nparams;
   Build b;
   build_init(&b, t, TAPE_DIST, in, nin, err);
-  bool ok = family->multivariate
-                ? check_multivariate(t, family, in, nin, err)
-                : check_univariate(t, family, in, nin, err);
+  bool ok = family->multivariate ? check_multivariate(t, family, in, nin, err)
+                                 : check_univariate(t, family, in, nin, err);
   if (!ok)
     return TAPE_NONE;
   b.ins.family = family;
@@ -906,16 +924,10 @@ static void mark_live(Tape *t, bool *live_slot) {
  * that property. (The tape's output itself always has adjoint 1: whatever
  * reads it comes later and cannot reach it.) Walks the instructions
  * backwards so that a consumer is settled before its inputs. */
-static void mark_unit(Tape *t) {
+static void mark_unit(Tape *t, const uint32_t *uses) {
   if (t->out == TAPE_NONE)
     return;
-  uint32_t *uses = xcalloc(t->nslots, sizeof *uses);
   bool *unit = xcalloc(t->nslots, sizeof *unit);
-  for (size_t i = 0; i < t->ninstr; i++) {
-    const Instr *I = &t->instrs[i];
-    for (int k = 0; I->live && k < I->nin; k++)
-      uses[t->ins[I->in_off + (size_t)k]]++;
-  }
   unit[t->out] = true;
   for (size_t i = t->ninstr; i-- > 0;) {
     Instr *I = &t->instrs[i];
@@ -929,18 +941,56 @@ static void mark_unit(Tape *t) {
       }
     I->unit = I->op == TAPE_DIST && I->dep && I->live && unit[I->out];
   }
-  free(uses);
   free(unit);
 }
 
-void tape_finish(Tape *t) {
-  ASSERT(!t->finished);
-  t->finished = true;
+/* How many live instructions read each slot. */
+static uint32_t *count_uses(const Tape *t) {
+  uint32_t *uses = xcalloc(t->nslots, sizeof *uses);
+  for (size_t i = 0; i < t->ninstr; i++) {
+    const Instr *I = &t->instrs[i];
+    for (int k = 0; I->live && k < I->nin; k++)
+      uses[t->ins[I->in_off + (size_t)k]]++;
+  }
+  return uses;
+}
+
+static bool forwardable(const Tape *t, const uint32_t *uses, TapeSlot s) {
+  const Slot *x = &t->slots[s];
+  return x->kind == SLOT_VALUE && x->dep && uses[s] == 1;
+}
+
+/* Adjoint forwarding: when an operand of ADD (either side) or SUB (the
+ * left side) has the output's shape and no other reader, its adjoint is
+ * the output's adjoint, so it shares that memory and the reverse pass
+ * skips it (y ~ Normal(a[g] + b * x, s) then costs no pass over N for the
+ * ADD). Such slots need no adjoint storage of their own. */
+static void mark_forward(Tape *t, const uint32_t *uses) {
+  for (size_t i = 0; i < t->ninstr; i++) {
+    Instr *I = &t->instrs[i];
+    if (!I->live || !I->dep || I->mode != BC_SAME ||
+        (I->op != TAPE_ADD && I->op != TAPE_SUB))
+      continue;
+    if (forwardable(t, uses, I->a)) {
+      t->slots[I->a].fwd = I->out;
+      I->fwd |= 1;
+    }
+    if (I->op == TAPE_ADD && forwardable(t, uses, I->b)) {
+      t->slots[I->b].fwd = I->out;
+      I->fwd |= 2;
+    }
+  }
+}
+
+/* Offsets into the value buffer: the slots with adjoints of their own
+ * first, so that adjoints are the first nadj doubles. */
+static void lay_out(Tape *t) {
   size_t off = align_up(t->dim);
   for (int pass = 0; pass < 2; pass++) {
     for (size_t s = 0; s < t->nslots; s++) {
       Slot *x = &t->slots[s];
-      if (x->kind != SLOT_VALUE || x->dep != (pass == 0))
+      const bool own_adj = x->dep && x->fwd == TAPE_NONE;
+      if (x->kind != SLOT_VALUE || own_adj != (pass == 0))
         continue;
       x->off = off;
       off = align_up(off + x->len);
@@ -949,11 +999,20 @@ void tape_finish(Tape *t) {
       t->nadj = off;
   }
   t->nval = off;
+}
+
+void tape_finish(Tape *t) {
+  ASSERT(!t->finished);
   ASSERT(t->ninstr <= UINT32_MAX);
+  t->finished = true;
   bool *live_slot = xcalloc(t->nslots, sizeof *live_slot);
   mark_live(t, live_slot);
   free(live_slot);
-  mark_unit(t);
+  uint32_t *uses = count_uses(t);
+  mark_unit(t, uses);
+  mark_forward(t, uses);
+  free(uses);
+  lay_out(t);
   t->run_const = xcalloc(t->ninstr, sizeof *t->run_const);
   t->run_dep = xcalloc(t->ninstr, sizeof *t->run_dep);
   t->run_live = xcalloc(t->ninstr, sizeof *t->run_live);
@@ -1015,114 +1074,122 @@ static Grid grid_of(const Tape *t, const Instr *I) {
 
 /* Y[k] = EXPR(a, b) over the output, for each broadcasting mode. Needs
  * A, B, Y, n, I and t in scope. */
-#define BIN_FWD(EXPR)                                                       \
-  do {                                                                      \
-    switch (I->mode) {                                                      \
-    case BC_SAME:                                                           \
-      for (size_t k = 0; k < n; k++) {                                      \
-        const double a = A[k], b = B[k];                                    \
-        Y[k] = (EXPR);                                                      \
-      }                                                                     \
-      break;                                                                \
-    case BC_SA: {                                                           \
-      const double a = A[0];                                                \
-      for (size_t k = 0; k < n; k++) {                                      \
-        const double b = B[k];                                              \
-        Y[k] = (EXPR);                                                      \
-      }                                                                     \
-      break;                                                                \
-    }                                                                       \
-    case BC_SB: {                                                           \
-      const double b = B[0];                                                \
-      for (size_t k = 0; k < n; k++) {                                      \
-        const double a = A[k];                                              \
-        Y[k] = (EXPR);                                                      \
-      }                                                                     \
-      break;                                                                \
-    }                                                                       \
-    default: {                                                              \
-      const Grid gr = grid_of(t, I);                                        \
-      for (size_t i = 0, k = 0; i < gr.rows; i++)                           \
-        for (size_t j = 0; j < gr.cols; j++, k++) {                         \
-          const double a = A[i * gr.ars + j * gr.acs];                      \
-          const double b = B[i * gr.brs + j * gr.bcs];                      \
-          Y[k] = (EXPR);                                                    \
-        }                                                                   \
-    }                                                                       \
-    }                                                                       \
+#define BIN_FWD(EXPR)                                                          \
+  do {                                                                         \
+    switch (I->mode) {                                                         \
+    case BC_SAME:                                                              \
+      for (size_t k = 0; k < n; k++) {                                         \
+        const double a = A[k], b = B[k];                                       \
+        Y[k] = (EXPR);                                                         \
+      }                                                                        \
+      break;                                                                   \
+    case BC_SA: {                                                              \
+      const double a = A[0];                                                   \
+      for (size_t k = 0; k < n; k++) {                                         \
+        const double b = B[k];                                                 \
+        Y[k] = (EXPR);                                                         \
+      }                                                                        \
+      break;                                                                   \
+    }                                                                          \
+    case BC_SB: {                                                              \
+      const double b = B[0];                                                   \
+      for (size_t k = 0; k < n; k++) {                                         \
+        const double a = A[k];                                                 \
+        Y[k] = (EXPR);                                                         \
+      }                                                                        \
+      break;                                                                   \
+    }                                                                          \
+    default: {                                                                 \
+      const Grid gr = grid_of(t, I);                                           \
+      for (size_t i = 0, k = 0; i < gr.rows; i++)                              \
+        for (size_t j = 0; j < gr.cols; j++, k++) {                            \
+          const double a = A[i * gr.ars + j * gr.acs];                         \
+          const double b = B[i * gr.brs + j * gr.bcs];                         \
+          Y[k] = (EXPR);                                                       \
+        }                                                                      \
+    }                                                                          \
+    }                                                                          \
   } while (0)
 
 /* One term of a reverse loop: a, b, y, g in scope for the partial D. */
-#define REV_TERM(AK, BK)                                                    \
-  const double a = (AK), b = (BK), y = Y[k], g = G[k];                      \
+#define REV_TERM(AK, BK)                                                       \
+  const double a = (AK), b = (BK), y = Y[k], g = G[k];                         \
   (void)a, (void)b, (void)y
 
 /* GX[XK] += D for every output element k (fast modes). */
-#define REV_LOOP(GX, D, AK, BK, XK)                                         \
-  do {                                                                      \
-    for (size_t k = 0; k < n; k++) {                                        \
-      REV_TERM(AK, BK);                                                     \
-      GX[XK] += (D);                                                        \
-    }                                                                       \
+#define REV_LOOP(GX, D, AK, BK, XK)                                            \
+  do {                                                                         \
+    for (size_t k = 0; k < n; k++) {                                           \
+      REV_TERM(AK, BK);                                                        \
+      GX[XK] += (D);                                                           \
+    }                                                                          \
   } while (0)
 
-/* GX[0] += the sum of D: the one-element side of a broadcast. */
-#define REV_SUM(GX, D, AK, BK)                                              \
-  do {                                                                      \
-    double acc = 0.0;                                                       \
-    for (size_t k = 0; k < n; k++) {                                        \
-      REV_TERM(AK, BK);                                                     \
-      acc += (D);                                                           \
-    }                                                                       \
-    GX[0] += acc;                                                           \
+/* GX[0] += the sum of D: the one-element side of a broadcast. SUM_LANES
+ * partial sums break the chain of dependent additions (see sum_of). */
+#define REV_SUM(GX, D, AK, BK)                                                 \
+  do {                                                                         \
+    double acc[SUM_LANES] = {0.0};                                             \
+    size_t k0 = 0;                                                             \
+    for (; k0 + SUM_LANES <= n; k0 += SUM_LANES)                               \
+      for (size_t u = 0; u < SUM_LANES; u++) {                                 \
+        const size_t k = k0 + u;                                               \
+        REV_TERM(AK, BK);                                                      \
+        acc[u] += (D);                                                         \
+      }                                                                        \
+    for (size_t k = k0; k < n; k++) {                                          \
+      REV_TERM(AK, BK);                                                        \
+      acc[0] += (D);                                                           \
+    }                                                                          \
+    GX[0] += (acc[0] + acc[1]) + (acc[2] + acc[3]);                            \
   } while (0)
 
 /* General broadcast: GX[i * RS + j * CS] += D, RS and CS being the strides
  * of the input that GX belongs to. */
-#define REV_GEN(GX, D, RS, CS)                                              \
-  do {                                                                      \
-    const Grid gr = grid_of(t, I);                                          \
-    for (size_t i = 0, k = 0; i < gr.rows; i++)                             \
-      for (size_t j = 0; j < gr.cols; j++, k++) {                           \
-        REV_TERM(A[i * gr.ars + j * gr.acs], B[i * gr.brs + j * gr.bcs]);   \
-        GX[i * gr.RS + j * gr.CS] += (D);                                   \
-      }                                                                     \
+#define REV_GEN(GX, D, RS, CS)                                                 \
+  do {                                                                         \
+    const Grid gr = grid_of(t, I);                                             \
+    for (size_t i = 0, k = 0; i < gr.rows; i++)                                \
+      for (size_t j = 0; j < gr.cols; j++, k++) {                              \
+        REV_TERM(A[i * gr.ars + j * gr.acs], B[i * gr.brs + j * gr.bcs]);      \
+        GX[i * gr.RS + j * gr.CS] += (D);                                      \
+      }                                                                        \
   } while (0)
 
 /* Both inputs of a binary op: DA and DB are g times the partials in a and
  * b. The one-element operand of BC_SA / BC_SB is read once, before the
  * loop (it has an element: the mode implies it). */
-#define BIN_REV(DA, DB)                                                     \
-  do {                                                                      \
-    switch (I->mode) {                                                      \
-    case BC_SAME:                                                           \
-      if (GA)                                                               \
-        REV_LOOP(GA, DA, A[k], B[k], k);                                    \
-      if (GB)                                                               \
-        REV_LOOP(GB, DB, A[k], B[k], k);                                    \
-      break;                                                                \
-    case BC_SA: {                                                           \
-      const double a0 = A[0];                                               \
-      if (GA)                                                               \
-        REV_SUM(GA, DA, a0, B[k]);                                          \
-      if (GB)                                                               \
-        REV_LOOP(GB, DB, a0, B[k], k);                                      \
-      break;                                                                \
-    }                                                                       \
-    case BC_SB: {                                                           \
-      const double b0 = B[0];                                               \
-      if (GA)                                                               \
-        REV_LOOP(GA, DA, A[k], b0, k);                                      \
-      if (GB)                                                               \
-        REV_SUM(GB, DB, A[k], b0);                                          \
-      break;                                                                \
-    }                                                                       \
-    default:                                                                \
-      if (GA)                                                               \
-        REV_GEN(GA, DA, ars, acs);                                          \
-      if (GB)                                                               \
-        REV_GEN(GB, DB, brs, bcs);                                          \
-    }                                                                       \
+#define BIN_REV(DA, DB)                                                        \
+  do {                                                                         \
+    switch (I->mode) {                                                         \
+    case BC_SAME:                                                              \
+      if (GA)                                                                  \
+        REV_LOOP(GA, DA, A[k], B[k], k);                                       \
+      if (GB)                                                                  \
+        REV_LOOP(GB, DB, A[k], B[k], k);                                       \
+      break;                                                                   \
+    case BC_SA: {                                                              \
+      const double a0 = A[0];                                                  \
+      if (GA)                                                                  \
+        REV_SUM(GA, DA, a0, B[k]);                                             \
+      if (GB)                                                                  \
+        REV_LOOP(GB, DB, a0, B[k], k);                                         \
+      break;                                                                   \
+    }                                                                          \
+    case BC_SB: {                                                              \
+      const double b0 = B[0];                                                  \
+      if (GA)                                                                  \
+        REV_LOOP(GA, DA, A[k], b0, k);                                         \
+      if (GB)                                                                  \
+        REV_SUM(GB, DB, A[k], b0);                                             \
+      break;                                                                   \
+    }                                                                          \
+    default:                                                                   \
+      if (GA)                                                                  \
+        REV_GEN(GA, DA, ars, acs);                                             \
+      if (GB)                                                                  \
+        REV_GEN(GB, DB, brs, bcs);                                             \
+    }                                                                          \
   } while (0)
 
 /* d/da a^b = b a^(b-1), taken as 0 when b = 0 (a^0 = 1 for every a, so
@@ -1139,12 +1206,23 @@ static inline double pow_db(double a, double y) {
 static void fwd_binary(const Tape *t, const Instr *I, const double *A,
                        const double *B, double *Y, size_t n) {
   switch ((TapeOp)I->op) {
-  case TAPE_ADD: BIN_FWD(a + b); break;
-  case TAPE_SUB: BIN_FWD(a - b); break;
-  case TAPE_MUL: BIN_FWD(a * b); break;
-  case TAPE_DIV: BIN_FWD(a / b); break;
-  case TAPE_POW: BIN_FWD(pow(a, b)); break;
-  default: PANIC("fwd_binary: not a binary op");
+  case TAPE_ADD:
+    BIN_FWD(a + b);
+    break;
+  case TAPE_SUB:
+    BIN_FWD(a - b);
+    break;
+  case TAPE_MUL:
+    BIN_FWD(a * b);
+    break;
+  case TAPE_DIV:
+    BIN_FWD(a / b);
+    break;
+  case TAPE_POW:
+    BIN_FWD(pow(a, b));
+    break;
+  default:
+    PANIC("fwd_binary: not a binary op");
   }
 }
 
@@ -1152,12 +1230,23 @@ static void rev_binary(const Tape *t, const Instr *I, const double *A,
                        const double *B, const double *Y, const double *G,
                        double *GA, double *GB, size_t n) {
   switch ((TapeOp)I->op) {
-  case TAPE_ADD: BIN_REV(g, g); break;
-  case TAPE_SUB: BIN_REV(g, -g); break;
-  case TAPE_MUL: BIN_REV(g * b, g * a); break;
-  case TAPE_DIV: BIN_REV(g / b, -g * y / b); break;
-  case TAPE_POW: BIN_REV(g * pow_da(a, b), g * pow_db(a, y)); break;
-  default: PANIC("rev_binary: not a binary op");
+  case TAPE_ADD:
+    BIN_REV(g, g);
+    break;
+  case TAPE_SUB:
+    BIN_REV(g, -g);
+    break;
+  case TAPE_MUL:
+    BIN_REV(g * b, g * a);
+    break;
+  case TAPE_DIV:
+    BIN_REV(g / b, -g * y / b);
+    break;
+  case TAPE_POW:
+    BIN_REV(g * pow_da(a, b), g * pow_db(a, y));
+    break;
+  default:
+    PANIC("rev_binary: not a binary op");
   }
 }
 
@@ -1207,25 +1296,26 @@ static double trigamma_at(double a) {
   return gsl_sf_psi_1(a);
 }
 
-#define UN_FWD(EXPR)                                                        \
-  do {                                                                      \
-    for (size_t k = 0; k < n; k++) {                                        \
-      const double a = A[k];                                                \
-      Y[k] = (EXPR);                                                        \
-    }                                                                       \
+#define UN_FWD(EXPR)                                                           \
+  do {                                                                         \
+    for (size_t k = 0; k < n; k++) {                                           \
+      const double a = A[k];                                                   \
+      Y[k] = (EXPR);                                                           \
+    }                                                                          \
   } while (0)
 
-#define UN_REV(EXPR)                                                        \
-  do {                                                                      \
-    for (size_t k = 0; k < n; k++) {                                        \
-      const double a = A[k], y = Y[k], g = G[k];                            \
-      (void)a, (void)y;                                                     \
-      GA[k] += (EXPR);                                                      \
-    }                                                                       \
+#define UN_REV(EXPR)                                                           \
+  do {                                                                         \
+    for (size_t k = 0; k < n; k++) {                                           \
+      const double a = A[k], y = Y[k], g = G[k];                               \
+      (void)a, (void)y;                                                        \
+      GA[k] += (EXPR);                                                         \
+    }                                                                          \
   } while (0)
 
 /* The elementwise unary ops: X(NAME, value in a, g times derivative in a, y
  * and g). alpha is LEAKY_RELU's slope. */
+/* clang-format off */
 #define UNARY_OPS(X)                                                        \
   X(NEG, -a, -g)                                                            \
   X(EXP, exp(a), g * y)                                                     \
@@ -1248,18 +1338,20 @@ static double trigamma_at(double a) {
   X(RELU, a < 0.0 ? 0.0 : a, a > 0.0 ? g : 0.0)                             \
   X(LEAKY_RELU, a > 0.0 ? a : alpha * a, a > 0.0 ? g : alpha * g)           \
   X(ELU, a > 0.0 ? a : expm1(a), a > 0.0 ? g : g * (y + 1.0))
+/* clang-format on */
 
 static void fwd_unary(const Instr *I, const double *A, double *Y, size_t n) {
   const double alpha = I->alpha;
   (void)alpha;
   switch ((TapeOp)I->op) {
-#define X(name, value, deriv)                                               \
-  case TAPE_##name:                                                         \
-    UN_FWD(value);                                                          \
+#define X(name, value, deriv)                                                  \
+  case TAPE_##name:                                                            \
+    UN_FWD(value);                                                             \
     break;
     UNARY_OPS(X)
 #undef X
-  default: PANIC("fwd_unary: not a unary op");
+  default:
+    PANIC("fwd_unary: not a unary op");
   }
 }
 
@@ -1268,23 +1360,31 @@ static void rev_unary(const Instr *I, const double *A, const double *Y,
   const double alpha = I->alpha;
   (void)alpha;
   switch ((TapeOp)I->op) {
-#define X(name, value, deriv)                                               \
-  case TAPE_##name:                                                         \
-    UN_REV(deriv);                                                          \
+#define X(name, value, deriv)                                                  \
+  case TAPE_##name:                                                            \
+    UN_REV(deriv);                                                             \
     break;
     UNARY_OPS(X)
 #undef X
-  default: PANIC("rev_unary: not a unary op");
+  default:
+    PANIC("rev_unary: not a unary op");
   }
 }
 
 /* ---- reductions and rearrangements --------------------------------------- */
 
+/* The sum of x[0 .. n) in SUM_LANES interleaved partial sums, so that the
+ * additions do not wait on each other (a single running sum is bound by
+ * the latency of one addition per element; -O2 may not reassociate). */
 static double sum_of(const double *x, size_t n) {
-  double s = 0.0;
-  for (size_t k = 0; k < n; k++)
-    s += x[k];
-  return s;
+  double acc[SUM_LANES] = {0.0};
+  size_t k0 = 0;
+  for (; k0 + SUM_LANES <= n; k0 += SUM_LANES)
+    for (size_t u = 0; u < SUM_LANES; u++)
+      acc[u] += x[k0 + u];
+  for (size_t k = k0; k < n; k++)
+    acc[0] += x[k];
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
 }
 
 static void add_scalar(double *gx, double g, size_t n) {
@@ -1416,8 +1516,8 @@ static bool chol_factor(const double *A, double *L, size_t n) {
     if (m == 0)
       break;
     double *C = D + b * n;
-    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans,
-                CblasNonUnit, (int)m, (int)b, 1.0, D, ld, C, ld);
+    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit,
+                (int)m, (int)b, 1.0, D, ld, C, ld);
     cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)m, (int)b, -1.0,
                 C, ld, 1.0, C + b, ld);
   }
@@ -1593,8 +1693,8 @@ static void matvec_rev(const TapeState *st, const Instr *I, const double *g,
   if (gm)
     cblas_dger(CblasRowMajor, r, c, 1.0, g, 1, st->v[I->b], 1, gm, c);
   if (gx)
-    cblas_dgemv(CblasRowMajor, CblasTrans, r, c, 1.0, st->v[I->a], c, g, 1,
-                1.0, gx, 1);
+    cblas_dgemv(CblasRowMajor, CblasTrans, r, c, 1.0, st->v[I->a], c, g, 1, 1.0,
+                gx, 1);
 }
 
 static void matmul_fwd(const TapeState *st, const Instr *I, double *y) {
@@ -1700,7 +1800,11 @@ static void forward(TapeState *st, const Instr *I) {
   const double *A = I->a != TAPE_NONE ? st->v[I->a] : NULL;
   const size_t n = o->len;
   switch ((TapeOp)I->op) {
-  case TAPE_ADD: case TAPE_SUB: case TAPE_MUL: case TAPE_DIV: case TAPE_POW:
+  case TAPE_ADD:
+  case TAPE_SUB:
+  case TAPE_MUL:
+  case TAPE_DIV:
+  case TAPE_POW:
     fwd_binary(t, I, A, st->v[I->b], y, n);
     break;
   case TAPE_SUM:
@@ -1713,32 +1817,51 @@ static void forward(TapeState *st, const Instr *I) {
     sum_cols_fwd(A, slot_of(st, I->a)->rows, slot_of(st, I->a)->cols, y);
     break;
   case TAPE_LOGSUMEXP:
-    y[0] = logsumexp(A, slot_of(st, I->a)->len,
-                     st->scratch + I->scratch_off);
+    y[0] = logsumexp(A, slot_of(st, I->a)->len, st->scratch + I->scratch_off);
     break;
   case TAPE_DOT:
-    y[0] = slot_of(st, I->a)->len == 0 ? 0.0
+    y[0] = slot_of(st, I->a)->len == 0
+               ? 0.0
                : cblas_ddot((int)slot_of(st, I->a)->len, A, 1, st->v[I->b], 1);
     break;
-  case TAPE_MATVEC: matvec_fwd(st, I, y); break;
-  case TAPE_MATMUL: matmul_fwd(st, I, y); break;
+  case TAPE_MATVEC:
+    matvec_fwd(st, I, y);
+    break;
+  case TAPE_MATMUL:
+    matmul_fwd(st, I, y);
+    break;
   case TAPE_TRANSPOSE:
     transpose_fwd(A, slot_of(st, I->a)->rows, slot_of(st, I->a)->cols, y);
     break;
-  case TAPE_GATHER: gather_fwd(st, I, y); break;
-  case TAPE_GATHER_ROWS: gather_rows_fwd(st, I, y); break;
-  case TAPE_STACK: stack_fwd(st, I, y); break;
-  case TAPE_BROADCAST: broadcast_fwd(t, I, A, y, n); break;
-  case TAPE_CHOLESKY: cholesky_fwd(st, I, y); break;
-  case TAPE_TRI_SOLVE: tri_solve_fwd(st, I, y); break;
+  case TAPE_GATHER:
+    gather_fwd(st, I, y);
+    break;
+  case TAPE_GATHER_ROWS:
+    gather_rows_fwd(st, I, y);
+    break;
+  case TAPE_STACK:
+    stack_fwd(st, I, y);
+    break;
+  case TAPE_BROADCAST:
+    broadcast_fwd(t, I, A, y, n);
+    break;
+  case TAPE_CHOLESKY:
+    cholesky_fwd(st, I, y);
+    break;
+  case TAPE_TRI_SOLVE:
+    tri_solve_fwd(st, I, y);
+    break;
   case TAPE_LOG_DIAG_SUM:
     y[0] = log_diag_sum(A, slot_of(st, I->a)->rows);
     break;
   case TAPE_DIST:
     y[0] = I->family->lpdf(st->views + I->view_off, 1.0, NULL);
     break;
-  case TAPE_SUM_SCALARS: y[0] = sum_scalars(st, I); break;
-  case TAPE_RESHAPE: case TAPE_COPY: /* aliases: never run */
+  case TAPE_SUM_SCALARS:
+    y[0] = sum_scalars(st, I);
+    break;
+  case TAPE_RESHAPE:
+  case TAPE_COPY: /* aliases: never run */
   case TAPE_NOPS:
     PANIC("forward: an alias op was scheduled");
   default:
@@ -1751,8 +1874,7 @@ static void forward(TapeState *st, const Instr *I) {
  * adjoints. */
 static void dist_forward_grad(TapeState *st, const Instr *I) {
   double *y = st->val + st->t->slots[I->out].off;
-  y[0] = I->family->lpdf(st->views + I->view_off, 1.0,
-                         st->grads + I->view_off);
+  y[0] = I->family->lpdf(st->views + I->view_off, 1.0, st->grads + I->view_off);
 }
 
 /* Runs instruction I backwards: adds its output adjoint times its partials
@@ -1766,8 +1888,16 @@ static void reverse(TapeState *st, const Instr *I) {
   const double *A = st->v[I->a];
   double *GA = st->a[I->a];
   double *GB = I->b != TAPE_NONE ? st->a[I->b] : NULL;
+  if (I->fwd & 1) /* shares the output's adjoint: nothing to add */
+    GA = NULL;
+  if (I->fwd & 2)
+    GB = NULL;
   switch ((TapeOp)I->op) {
-  case TAPE_ADD: case TAPE_SUB: case TAPE_MUL: case TAPE_DIV: case TAPE_POW:
+  case TAPE_ADD:
+  case TAPE_SUB:
+  case TAPE_MUL:
+  case TAPE_DIV:
+  case TAPE_POW:
     rev_binary(t, I, A, st->v[I->b], Y, G, GA, GB, n);
     break;
   case TAPE_SUM:
@@ -1801,17 +1931,33 @@ static void reverse(TapeState *st, const Instr *I) {
       cblas_daxpy(len, G[0], A, 1, GB, 1);
     break;
   }
-  case TAPE_MATVEC: matvec_rev(st, I, G, GA, GB); break;
-  case TAPE_MATMUL: matmul_rev(st, I, G, GA, GB); break;
+  case TAPE_MATVEC:
+    matvec_rev(st, I, G, GA, GB);
+    break;
+  case TAPE_MATMUL:
+    matmul_rev(st, I, G, GA, GB);
+    break;
   case TAPE_TRANSPOSE:
     transpose_rev(G, slot_of(st, I->a)->rows, slot_of(st, I->a)->cols, GA);
     break;
-  case TAPE_GATHER: gather_rev(st, I, G, GA); break;
-  case TAPE_GATHER_ROWS: gather_rows_rev(st, I, G, GA); break;
-  case TAPE_STACK: stack_rev(st, I, G); break;
-  case TAPE_BROADCAST: broadcast_rev(t, I, G, GA, n); break;
-  case TAPE_CHOLESKY: cholesky_rev(st, I, G, GA); break;
-  case TAPE_TRI_SOLVE: tri_solve_rev(st, I, G, GA, GB); break;
+  case TAPE_GATHER:
+    gather_rev(st, I, G, GA);
+    break;
+  case TAPE_GATHER_ROWS:
+    gather_rows_rev(st, I, G, GA);
+    break;
+  case TAPE_STACK:
+    stack_rev(st, I, G);
+    break;
+  case TAPE_BROADCAST:
+    broadcast_rev(t, I, G, GA, n);
+    break;
+  case TAPE_CHOLESKY:
+    cholesky_rev(st, I, G, GA);
+    break;
+  case TAPE_TRI_SOLVE:
+    tri_solve_rev(st, I, G, GA, GB);
+    break;
   case TAPE_LOG_DIAG_SUM: {
     const size_t m = slot_of(st, I->a)->rows;
     for (size_t i = 0; i < m; i++)
@@ -1829,7 +1975,8 @@ static void reverse(TapeState *st, const Instr *I) {
         gx[0] += G[0];
     }
     break;
-  case TAPE_RESHAPE: case TAPE_COPY:
+  case TAPE_RESHAPE:
+  case TAPE_COPY:
   case TAPE_NOPS:
     PANIC("reverse: an alias op was scheduled");
   default:
@@ -1846,7 +1993,9 @@ static void bind_slots(TapeState *st) {
   for (size_t s = 0; s < t->nslots; s++) {
     const Slot *x = &t->slots[s];
     switch ((SlotKind)x->kind) {
-    case SLOT_THETA: case SLOT_PARAM: case SLOT_VALUE:
+    case SLOT_THETA:
+    case SLOT_PARAM:
+    case SLOT_VALUE:
       st->v[s] = st->val + x->off;
       st->a[s] = x->dep ? st->adj + x->off : NULL;
       break;
@@ -1855,9 +2004,18 @@ static void bind_slots(TapeState *st) {
       st->a[s] = NULL;
       break;
     case SLOT_ALIAS:
+      break;
+    }
+  }
+  /* Forwarded adjoints, last first: x -> y -> z all end at z's. */
+  for (size_t s = t->nslots; s-- > 0;)
+    if (t->slots[s].fwd != TAPE_NONE)
+      st->a[s] = st->a[t->slots[s].fwd];
+  for (size_t s = 0; s < t->nslots; s++) {
+    const Slot *x = &t->slots[s];
+    if (x->kind == SLOT_ALIAS) {
       st->v[s] = st->v[x->src];
       st->a[s] = st->a[x->src];
-      break;
     }
   }
 }
@@ -1872,9 +2030,11 @@ static void bind_views(TapeState *st) {
     for (int k = 0; k < I->nin; k++) {
       const TapeSlot s = input(st, I, k);
       const Slot *x = &t->slots[s];
-      st->views[I->view_off + (size_t)k] = (DistTensor){
-          .data = st->v[s], .len = x->len, .ndim = x->ndim, .rows = x->rows,
-          .cols = x->cols};
+      st->views[I->view_off + (size_t)k] = (DistTensor){.data = st->v[s],
+                                                        .len = x->len,
+                                                        .ndim = x->ndim,
+                                                        .rows = x->rows,
+                                                        .cols = x->cols};
       st->grads[I->view_off + (size_t)k] = st->a[s];
     }
   }

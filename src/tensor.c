@@ -29,7 +29,7 @@
 #include <config.h>
 #include "tensor.h"
 
-#include <gsl/gsl_cblas.h>
+#include "blas.h"
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -330,7 +330,7 @@ static ObjTensor *matmul_vv(const ObjTensor *a, const ObjTensor *b,
   if (n != b->len)
     return inner_error(n, b->len, err);
   ObjTensor *out = tensor_vector(1);
-  out->data[0] = n == 0 ? 0.0 : cblas_ddot((int)n, a->data, 1, b->data, 1);
+  out->data[0] = n == 0 ? 0.0 : blas()->ddot((int)n, a->data, 1, b->data, 1);
   return out;
 }
 
@@ -343,7 +343,7 @@ static ObjTensor *matmul_mv(const ObjTensor *a, const ObjTensor *x,
   if (m == 0 || k == 0)
     return tensor_zeros(1, m, 1);
   ObjTensor *out = tensor_vector(m);
-  cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)k, 1.0, a->data,
+  blas()->dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)k, 1.0, a->data,
               (int)k, x->data, 1, 0.0, out->data, 1);
   return out;
 }
@@ -357,7 +357,7 @@ static ObjTensor *matmul_vm(const ObjTensor *x, const ObjTensor *b,
   if (n == 0 || k == 0)
     return tensor_zeros(1, n, 1);
   ObjTensor *out = tensor_vector(n);
-  cblas_dgemv(CblasRowMajor, CblasTrans, (int)k, (int)n, 1.0, b->data, (int)n,
+  blas()->dgemv(CblasRowMajor, CblasTrans, (int)k, (int)n, 1.0, b->data, (int)n,
               x->data, 1, 0.0, out->data, 1);
   return out;
 }
@@ -371,7 +371,7 @@ static ObjTensor *matmul_mm(const ObjTensor *a, const ObjTensor *b,
   if (m == 0 || n == 0 || k == 0)
     return tensor_zeros(2, m, n);
   ObjTensor *out = tensor_matrix(m, n);
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n,
+  blas()->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)n,
               (int)k, 1.0, a->data, (int)k, b->data, (int)n, 0.0, out->data,
               (int)n);
   return out;
