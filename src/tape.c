@@ -46,6 +46,9 @@
  * sweep), and skips the DIST on the way back. Other DISTs call the family
  * again in the reverse sweep with their output adjoint.
  *
+ * Matrix products and solves go through blas.h (OpenBLAS, loaded on first
+ * use; gslcblas otherwise), looked up once per state.
+ *
  * Failure. A NaN output, a non-positive-definite matrix given to CHOLESKY,
  * or a gradient that is not finite all make the log density -INFINITY with
  * the gradient zeroed: a sampler treats the point as outside the support.
@@ -64,7 +67,6 @@
 #include <config.h>
 #include "tape.h"
 
-#include <gsl/gsl_cblas.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_psi.h>
 #include <limits.h>
@@ -74,6 +76,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
 #include "common.h"
 #include "dist.h"
 
@@ -170,6 +173,7 @@ struct Tape {
 
 struct TapeState {
   const Tape *t;
+  const BlasFns *bl; /* CBLAS (blas.h), looked up once */
   double *val;       /* t->nval doubles: theta, then instruction outputs */
   double *adj;       /* t->nadj doubles: adjoints of theta-dependent slots */
   double *scratch;   /* t->nscratch doubles */
@@ -961,21 +965,23 @@ static bool forwardable(const Tape *t, const uint32_t *uses, TapeSlot s) {
 }
 
 /* Adjoint forwarding: when an operand of ADD (either side) or SUB (the
- * left side) has the output's shape and no other reader, its adjoint is
- * the output's adjoint, so it shares that memory and the reverse pass
- * skips it (y ~ Normal(a[g] + b * x, s) then costs no pass over N for the
- * ADD). Such slots need no adjoint storage of their own. */
+ * left side) has as many elements as the output (so the output's grid)
+ * and no other reader, its adjoint is the output's adjoint, so it shares
+ * that memory and the reverse pass skips it: y ~ Normal(X beta + alpha,
+ * s) then costs no pass over N for the ADD's X beta side. Such slots need
+ * no adjoint storage of their own. */
 static void mark_forward(Tape *t, const uint32_t *uses) {
   for (size_t i = 0; i < t->ninstr; i++) {
     Instr *I = &t->instrs[i];
-    if (!I->live || !I->dep || I->mode != BC_SAME ||
-        (I->op != TAPE_ADD && I->op != TAPE_SUB))
+    if (!I->live || !I->dep || (I->op != TAPE_ADD && I->op != TAPE_SUB))
       continue;
-    if (forwardable(t, uses, I->a)) {
+    const size_t n = t->slots[I->out].len;
+    if (t->slots[I->a].len == n && forwardable(t, uses, I->a)) {
       t->slots[I->a].fwd = I->out;
       I->fwd |= 1;
     }
-    if (I->op == TAPE_ADD && forwardable(t, uses, I->b)) {
+    if (I->op == TAPE_ADD && t->slots[I->b].len == n &&
+        forwardable(t, uses, I->b)) {
       t->slots[I->b].fwd = I->out;
       I->fwd |= 2;
     }
@@ -1501,7 +1507,8 @@ static bool chol_unblocked(double *D, size_t b, size_t lda) {
  * diagonal block, solve the panel below it (dtrsm), update the trailing
  * matrix (dsyrk) — Golub & Van Loan (2013), Matrix Computations, 4th ed.,
  * Algorithm 4.2.4. False when A is not positive definite. */
-static bool chol_factor(const double *A, double *L, size_t n) {
+static bool chol_factor(const BlasFns *bl, const double *A, double *L,
+                        size_t n) {
   for (size_t i = 0; i < n; i++) {
     memcpy(L + i * n, A + i * n, (i + 1) * sizeof *L);
     memset(L + i * n + i + 1, 0, (n - i - 1) * sizeof *L);
@@ -1516,10 +1523,10 @@ static bool chol_factor(const double *A, double *L, size_t n) {
     if (m == 0)
       break;
     double *C = D + b * n;
-    cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit,
-                (int)m, (int)b, 1.0, D, ld, C, ld);
-    cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)m, (int)b, -1.0,
-                C, ld, 1.0, C + b, ld);
+    bl->dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit,
+              (int)m, (int)b, 1.0, D, ld, C, ld);
+    bl->dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, (int)m, (int)b, -1.0, C,
+              ld, 1.0, C + b, ld);
   }
   return true;
 }
@@ -1557,7 +1564,8 @@ static void chol_unblocked_rev(const double *D, double *Dbar, size_t b,
 /* W (n x n, lower triangle): on entry the adjoint of L = chol(A), on exit
  * the adjoint of A's lower triangle. Murray (2016), chol_blocked_rev:
  * blocks from the last to the first; T is scratch for one block. */
-static void chol_rev(const double *L, double *W, double *T, size_t n) {
+static void chol_rev(const BlasFns *bl, const double *L, double *W, double *T,
+                     size_t n) {
   const int ld = (int)n;
   for (size_t end = n; end > 0;) {
     const size_t b = (end - 1) % CHOL_BLOCK + 1, j = end - b, m = n - end;
@@ -1565,13 +1573,13 @@ static void chol_rev(const double *L, double *W, double *T, size_t n) {
     double *Rbar = W + j * n, *Dbar = Rbar + j, *Bbar = W + end * n,
            *Cbar = Bbar + j;
     if (m > 0) {
-      cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans,
-                  CblasNonUnit, (int)m, (int)b, 1.0, D, ld, Cbar, ld);
+      bl->dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans,
+                CblasNonUnit, (int)m, (int)b, 1.0, D, ld, Cbar, ld);
       if (j > 0)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)j,
-                    (int)b, -1.0, Cbar, ld, R, ld, 1.0, Bbar, ld);
-      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)b, (int)b,
-                  (int)m, 1.0, Cbar, ld, C, ld, 0.0, T, (int)b);
+        bl->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)j,
+                  (int)b, -1.0, Cbar, ld, R, ld, 1.0, Bbar, ld);
+      bl->dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)b, (int)b, (int)m,
+                1.0, Cbar, ld, C, ld, 0.0, T, (int)b);
       for (size_t p = 0; p < b; p++)
         for (size_t q = 0; q <= p; q++)
           Dbar[p * n + q] -= T[p * b + q];
@@ -1579,14 +1587,14 @@ static void chol_rev(const double *L, double *W, double *T, size_t n) {
     chol_unblocked_rev(D, Dbar, b, n);
     if (j > 0) {
       if (m > 0)
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)b, (int)j,
-                    (int)m, -1.0, Cbar, ld, B, ld, 1.0, Rbar, ld);
+        bl->dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)b, (int)j,
+                  (int)m, -1.0, Cbar, ld, B, ld, 1.0, Rbar, ld);
       /* Rbar -= (Dbar + Dbar^T) R: dsymm reads the lower triangle of a
        * symmetric matrix whose diagonal is 2 diag(Dbar). */
       for (size_t p = 0; p < b; p++)
         Dbar[p * n + p] *= 2.0;
-      cblas_dsymm(CblasRowMajor, CblasLeft, CblasLower, (int)b, (int)j, -1.0,
-                  Dbar, ld, R, ld, 1.0, Rbar, ld);
+      bl->dsymm(CblasRowMajor, CblasLeft, CblasLower, (int)b, (int)j, -1.0,
+                Dbar, ld, R, ld, 1.0, Rbar, ld);
       for (size_t p = 0; p < b; p++)
         Dbar[p * n + p] /= 2.0;
     }
@@ -1596,16 +1604,16 @@ static void chol_rev(const double *L, double *W, double *T, size_t n) {
 
 /* x = L \ b for lower-triangular L (n x n; lower triangle read), b a vector
  * of n or an n x k matrix, written over x. */
-static void tri_solve(const double *L, size_t n, double *x, size_t k,
-                      bool vector, enum CBLAS_TRANSPOSE trans) {
+static void tri_solve(const BlasFns *bl, const double *L, size_t n, double *x,
+                      size_t k, bool vector, enum CBLAS_TRANSPOSE trans) {
   if (n == 0 || k == 0)
     return;
   if (vector)
-    cblas_dtrsv(CblasRowMajor, CblasLower, trans, CblasNonUnit, (int)n, L,
-                (int)n, x, 1);
+    bl->dtrsv(CblasRowMajor, CblasLower, trans, CblasNonUnit, (int)n, L, (int)n,
+              x, 1);
   else
-    cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, trans, CblasNonUnit,
-                (int)n, (int)k, 1.0, L, (int)n, x, (int)k);
+    bl->dtrsm(CblasRowMajor, CblasLeft, CblasLower, trans, CblasNonUnit, (int)n,
+              (int)k, 1.0, L, (int)n, x, (int)k);
 }
 
 /* ---- the sweeps ---------------------------------------------------------- */
@@ -1620,7 +1628,7 @@ static inline TapeSlot input(const TapeState *st, const Instr *I, int k) {
 
 static void cholesky_fwd(TapeState *st, const Instr *I, double *y) {
   const size_t n = slot_of(st, I->a)->rows;
-  if (chol_factor(st->v[I->a], y, n))
+  if (chol_factor(st->bl, st->v[I->a], y, n))
     return;
   st->failed = true;
   for (size_t k = 0; k < n * n; k++)
@@ -1635,7 +1643,7 @@ static void cholesky_rev(TapeState *st, const Instr *I, const double *g,
     memcpy(W + i * n, g + i * n, (i + 1) * sizeof *W);
     memset(W + i * n + i + 1, 0, (n - i - 1) * sizeof *W);
   }
-  chol_rev(st->v[I->out], W, T, n);
+  chol_rev(st->bl, st->v[I->out], W, T, n);
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j <= i; j++)
       ga[i * n + j] += W[i * n + j];
@@ -1644,7 +1652,8 @@ static void cholesky_rev(TapeState *st, const Instr *I, const double *g,
 static void tri_solve_fwd(TapeState *st, const Instr *I, double *y) {
   const Slot *r = slot_of(st, I->b);
   memcpy(y, st->v[I->b], r->len * sizeof *y);
-  tri_solve(st->v[I->a], r->rows, y, r->cols, r->ndim == 1, CblasNoTrans);
+  tri_solve(st->bl, st->v[I->a], r->rows, y, r->cols, r->ndim == 1,
+            CblasNoTrans);
 }
 
 /* x = L \ b:  bbar += L^-T xbar;  Lbar -= tril((L^-T xbar) x^T)
@@ -1656,7 +1665,7 @@ static void tri_solve_rev(TapeState *st, const Instr *I, const double *g,
   const double *L = st->v[I->a], *x = st->v[I->out];
   double *u = st->scratch + I->scratch_off;
   memcpy(u, g, r->len * sizeof *u);
-  tri_solve(L, n, u, k, r->ndim == 1, CblasTrans);
+  tri_solve(st->bl, L, n, u, k, r->ndim == 1, CblasTrans);
   if (gb)
     for (size_t i = 0; i < r->len; i++)
       gb[i] += u[i];
@@ -1664,10 +1673,10 @@ static void tri_solve_rev(TapeState *st, const Instr *I, const double *g,
     return;
   for (size_t i = 0; i < n; i++) {
     if (r->ndim == 1)
-      cblas_daxpy((int)(i + 1), -u[i], x, 1, gl + i * n, 1);
+      st->bl->daxpy((int)(i + 1), -u[i], x, 1, gl + i * n, 1);
     else
-      cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)(i + 1), (int)k, -1.0, x,
-                  (int)k, u + i * k, 1, 1.0, gl + i * n, 1);
+      st->bl->dgemv(CblasRowMajor, CblasNoTrans, (int)(i + 1), (int)k, -1.0, x,
+                    (int)k, u + i * k, 1, 1.0, gl + i * n, 1);
   }
 }
 
@@ -1679,8 +1688,8 @@ static void matvec_fwd(const TapeState *st, const Instr *I, double *y) {
     memset(y, 0, m->rows * sizeof *y);
     return;
   }
-  cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m->rows, (int)m->cols, 1.0,
-              st->v[I->a], (int)m->cols, st->v[I->b], 1, 0.0, y, 1);
+  st->bl->dgemv(CblasRowMajor, CblasNoTrans, (int)m->rows, (int)m->cols, 1.0,
+                st->v[I->a], (int)m->cols, st->v[I->b], 1, 0.0, y, 1);
 }
 
 /* y = M x:  Mbar += g x^T;  xbar += M^T g. */
@@ -1691,10 +1700,10 @@ static void matvec_rev(const TapeState *st, const Instr *I, const double *g,
   if (r == 0 || c == 0)
     return;
   if (gm)
-    cblas_dger(CblasRowMajor, r, c, 1.0, g, 1, st->v[I->b], 1, gm, c);
+    st->bl->dger(CblasRowMajor, r, c, 1.0, g, 1, st->v[I->b], 1, gm, c);
   if (gx)
-    cblas_dgemv(CblasRowMajor, CblasTrans, r, c, 1.0, st->v[I->a], c, g, 1, 1.0,
-                gx, 1);
+    st->bl->dgemv(CblasRowMajor, CblasTrans, r, c, 1.0, st->v[I->a], c, g, 1,
+                  1.0, gx, 1);
 }
 
 static void matmul_fwd(const TapeState *st, const Instr *I, double *y) {
@@ -1706,8 +1715,8 @@ static void matmul_fwd(const TapeState *st, const Instr *I, double *y) {
     memset(y, 0, (size_t)r * (size_t)c * sizeof *y);
     return;
   }
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, c, k, 1.0,
-              st->v[I->a], k, st->v[I->b], c, 0.0, y, c);
+  st->bl->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, c, k, 1.0,
+                st->v[I->a], k, st->v[I->b], c, 0.0, y, c);
 }
 
 /* Y = A B:  Abar += G B^T;  Bbar += A^T G. */
@@ -1718,11 +1727,11 @@ static void matmul_rev(const TapeState *st, const Instr *I, const double *g,
   if (r == 0 || c == 0 || k == 0)
     return;
   if (ga)
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r, k, c, 1.0, g, c,
-                st->v[I->b], c, 1.0, ga, k);
+    st->bl->dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r, k, c, 1.0, g, c,
+                  st->v[I->b], c, 1.0, ga, k);
   if (gb)
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, c, r, 1.0,
-                st->v[I->a], k, g, c, 1.0, gb, c);
+    st->bl->dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, c, r, 1.0,
+                  st->v[I->a], k, g, c, 1.0, gb, c);
 }
 
 static void gather_fwd(const TapeState *st, const Instr *I, double *y) {
@@ -1820,9 +1829,10 @@ static void forward(TapeState *st, const Instr *I) {
     y[0] = logsumexp(A, slot_of(st, I->a)->len, st->scratch + I->scratch_off);
     break;
   case TAPE_DOT:
-    y[0] = slot_of(st, I->a)->len == 0
-               ? 0.0
-               : cblas_ddot((int)slot_of(st, I->a)->len, A, 1, st->v[I->b], 1);
+    y[0] =
+        slot_of(st, I->a)->len == 0
+            ? 0.0
+            : st->bl->ddot((int)slot_of(st, I->a)->len, A, 1, st->v[I->b], 1);
     break;
   case TAPE_MATVEC:
     matvec_fwd(st, I, y);
@@ -1926,9 +1936,9 @@ static void reverse(TapeState *st, const Instr *I) {
   case TAPE_DOT: {
     const int len = (int)slot_of(st, I->a)->len;
     if (GA && len > 0)
-      cblas_daxpy(len, G[0], st->v[I->b], 1, GA, 1);
+      st->bl->daxpy(len, G[0], st->v[I->b], 1, GA, 1);
     if (GB && len > 0)
-      cblas_daxpy(len, G[0], A, 1, GB, 1);
+      st->bl->daxpy(len, G[0], A, 1, GB, 1);
     break;
   }
   case TAPE_MATVEC:
@@ -2044,6 +2054,7 @@ TapeState *tape_state_alloc(const Tape *t) {
   ASSERT(t->finished);
   TapeState *st = xcalloc(1, sizeof *st);
   st->t = t;
+  st->bl = blas();
   st->val = alloc_doubles(t->nval);
   st->adj = alloc_doubles(t->nadj);
   st->scratch = alloc_doubles(t->nscratch);
