@@ -292,6 +292,22 @@ static bool b_potential(VM *vm, const CallArgs *call, Value *result) {
 
 /* ---- points and theta ------------------------------------------------- */
 
+/* Gradient-based calls refuse models whose free variables include discrete
+ * ones: the gradient says nothing about moving an integer. */
+static bool no_discrete(VM *vm, const Model *m, const char *fn) {
+  if (m->nfree_discrete == 0)
+    return true;
+  for (int i = 0; i < m->nvars; i++) {
+    const RandomVar *rv = m->vars[i];
+    if (rv->role == RV_FREE && rv->family && rv->family->discrete)
+      return vm_error(vm, "%s(): '%s ~ %s' (line %d) is a discrete free "
+                          "variable, which has no gradient; observe it, "
+                          "fix it with do(), or marginalise it out",
+                      fn, rv->name->chars, rv->family->name, rv->line);
+  }
+  return true;
+}
+
 /* An evaluator of one bound model: its tape state and scratch vectors. */
 typedef struct Eval {
   Model *m;
@@ -491,7 +507,7 @@ static bool b_grad_logp(VM *vm, const CallArgs *call, Value *result) {
       !args_record(&a, 1, &point))
     return false;
   Model *m = model_get(vm, a.v[0], "grad_logp");
-  if (!m)
+  if (!m || !no_discrete(vm, m, "grad_logp"))
     return false;
   Eval e;
   eval_open(&e, m);
@@ -530,7 +546,7 @@ static bool b_check_gradients(VM *vm, const CallArgs *call, Value *result) {
   if (!args_bind(&a, vm, call, "check_gradients", names, 1))
     return false;
   Model *m = model_get(vm, a.v[0], "check_gradients");
-  if (!m)
+  if (!m || !no_discrete(vm, m, "check_gradients"))
     return false;
   Eval e;
   eval_open(&e, m);
@@ -614,9 +630,8 @@ static bool b_find_map(VM *vm, const CallArgs *call, Value *result) {
   Model *m = model_get(vm, a.v[0], "find_map");
   if (!m || !(m = model_without_jacobian(vm, m)))
     return false;
-  if (m->nfree_discrete > 0)
-    return vm_error(vm, "find_map(): the model has discrete free variables, "
-                        "which a gradient-based optimiser cannot move");
+  if (!no_discrete(vm, m, "find_map"))
+    return false;
   Eval e;
   eval_open(&e, m);
   bool ok = true, inside = true;
