@@ -1,0 +1,68 @@
+#!/bin/sh
+# The command line: --version, --help, -e, --dis, script arguments, piped
+# input, and the exit codes (0 ok, 64 usage, 65 compile, 70 runtime,
+# 74 I/O). Run by make check from the build directory.
+ppl=${1:-./src/ppl}
+passed=0
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check() { # name, expected status, command...; stdout+stderr in $tmp/out
+  name=$1
+  want=$2
+  shift 2
+  "$@" > "$tmp/out" 2>&1
+  got=$?
+  if [ "$got" -eq "$want" ]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $name: exit status $got, expected $want"
+    sed 's/^/  | /' "$tmp/out"
+  fi
+}
+
+contains() { # name, text that must be in $tmp/out
+  if grep -qF -- "$2" "$tmp/out"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $1: output lacks '$2'"
+    sed 's/^/  | /' "$tmp/out"
+  fi
+}
+
+check version 0 "$ppl" --version
+contains version "ppl 0."
+check help 0 "$ppl" --help
+contains help "usage: ppl"
+check eval 0 "$ppl" -e 'print(6 * 7)'
+contains eval "42"
+check eval-args 0 "$ppl" -e 'print(args)' a b
+contains eval-args '["a", "b"]'
+check unknown-option 64 "$ppl" --frobnicate
+contains unknown-option "unknown option '--frobnicate'"
+check missing-e-arg 64 "$ppl" -e
+check compile-error 65 "$ppl" -e 'print(1 +)'
+contains compile-error "<-e>:1:10: error:"
+check runtime-error 70 "$ppl" -e 'print([1, 2][5])'
+contains runtime-error "index 5 is out of range"
+check missing-file 74 "$ppl" "$tmp/no-such-file.ppl"
+contains missing-file "cannot read"
+
+printf 'fn sq(x) {\n  x * x\n}\nlet v = [1, 2, 3]\nprint(sq(v) @ v)\n' > "$tmp/prog.ppl"
+check script 0 "$ppl" "$tmp/prog.ppl"
+contains script "36"
+check dis 0 "$ppl" --dis "$tmp/prog.ppl"
+contains dis "== fn sq (1 parameter) =="
+contains dis "MATMUL"
+contains dis "RETURN"
+
+printf 'let a = 2\na * 21\n"text"\n' > "$tmp/in.txt"
+check piped 0 sh -c "\"$ppl\" < \"$tmp/in.txt\""
+contains piped "42"
+contains piped '"text"'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
