@@ -79,6 +79,7 @@ typedef struct Trace {
   TraceChain *chains;
   size_t tune;         /* warm-up iterations each chain ran (not kept) */
   char method[64];     /* "NUTS", "Slice+Metropolis", "CSV" ... */
+  int max_treedepth;   /* NUTS's limit (for the saturation warning), or 0 */
   bool interrupted;    /* the last run stopped early (Ctrl-C) */
   Value model;         /* the bound model it came from, or NIL_VAL */
   struct SampleRun *run; /* for resume(); NULL when loaded from a file */
