@@ -41,6 +41,8 @@ typedef struct StepOptions {
   double proposal_scale;  /* Metropolis: initial proposal sd (1) */
   double slice_width;     /* Slice: initial bracket width w (1) */
   int tune;               /* number of tuning iterations the driver runs */
+  bool discrete;          /* Metropolis: the coordinates are integers; the
+                             proposal rounds its increments */
 } StepOptions;
 
 /* What one transition reports (the driver stores it per draw). */
@@ -73,6 +75,11 @@ typedef struct StepMethod {
 
   /* Warm-up is over: fix the adapted parameters. */
   void (*end_tuning)(void *state);
+
+  /* Starts from the adapted parameters of `from`, a state of the same
+   * method and sizes from an earlier run (step size and metric, proposal
+   * scale, slice widths), so a refit need not tune again. */
+  void (*warm_start)(void *state, const void *from);
 } StepMethod;
 
 extern const StepMethod mcmc_metropolis, mcmc_slice, mcmc_hmc, mcmc_nuts;

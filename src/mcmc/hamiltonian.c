@@ -339,6 +339,16 @@ void hamiltonian_adapt(Hamiltonian *h, const LogDensity *d, Rng *rng,
   adapt_step_size_restart(&h->ss, h->target, h->eps);
 }
 
+void hamiltonian_warm_start(Hamiltonian *h, const Hamiltonian *from) {
+  const size_t len = h->dense ? h->n * h->n : h->n;
+  memcpy(h->inv_metric, from->inv_metric, len * sizeof(double));
+  if (h->dense && from->dense)
+    memcpy(h->chol, from->chol, len * sizeof(double));
+  h->eps = from->eps;
+  h->need_search = false;
+  adapt_step_size_restart(&h->ss, h->target, h->eps);
+}
+
 void hamiltonian_end_tuning(Hamiltonian *h) {
   if (h->tuned)
     return;

@@ -87,6 +87,10 @@ void hamiltonian_adapt(Hamiltonian *h, const LogDensity *d, Rng *rng,
 /* Fixes eps at the dual-averaging average. */
 void hamiltonian_end_tuning(Hamiltonian *h);
 
+/* Takes the step size and metric adapted by `from` (same sizes), so the
+ * first transition needs no step-size search. */
+void hamiltonian_warm_start(Hamiltonian *h, const Hamiltonian *from);
+
 /* p ~ N(0, M). */
 void hamiltonian_sample_p(const Hamiltonian *h, Rng *rng, double *p);
 /* out = M^-1 p (Stan's dtau_dp, the "sharp" momentum). */

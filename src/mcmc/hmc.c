@@ -127,6 +127,10 @@ static void hmc_end_tuning(void *state) {
   hamiltonian_end_tuning(&s->h);
 }
 
+static void hmc_warm_start(void *state, const void *from) {
+  hamiltonian_warm_start(&((Hmc *)state)->h, &((const Hmc *)from)->h);
+}
+
 const StepMethod mcmc_hmc = {
     .name = "HMC",
     .needs_gradient = true,
@@ -134,4 +138,5 @@ const StepMethod mcmc_hmc = {
     .free = hmc_free,
     .step = hmc_step,
     .end_tuning = hmc_end_tuning,
+    .warm_start = hmc_warm_start,
 };

@@ -63,6 +63,7 @@ typedef struct Metropolis {
   double tune;             /* tuning iterations planned (0: unknown) */
   double sum_log_s, n_avg; /* the average over the second half */
   bool tuned;
+  bool discrete;           /* round the increments (integer coordinates) */
 } Metropolis;
 
 static void metropolis_free(void *state) {
@@ -81,6 +82,7 @@ static void *metropolis_alloc(const StepOptions *opt, size_t dim,
     return NULL;
   s->dim = dim;
   s->n = nidx;
+  s->discrete = opt && opt->discrete;
   s->idx = malloc((nidx ? nidx : 1) * sizeof(size_t));
   s->prop = malloc((dim ? dim : 1) * sizeof(double));
   if (!s->idx || !s->prop) {
@@ -118,8 +120,12 @@ static void metropolis_step(void *state, const LogDensity *d, Rng *rng,
   if (s->n == 0)
     return;
   memcpy(s->prop, theta, s->dim * sizeof(double));
-  for (size_t k = 0; k < s->n; k++)
-    s->prop[s->idx[k]] += scale * gsl_ran_gaussian(r, 1.0);
+  for (size_t k = 0; k < s->n; k++) {
+    /* Rounding a symmetric increment keeps the proposal symmetric on the
+     * integers (PyMC's DiscreteMetropolis). */
+    const double step = scale * gsl_ran_gaussian(r, 1.0);
+    s->prop[s->idx[k]] += s->discrete ? round(step) : step;
+  }
   const double lp = log_density(d, s->prop);
   double alpha = 0.0;
   if (lp != -INFINITY)
@@ -150,6 +156,12 @@ static void metropolis_end_tuning(void *state) {
   s->tuned = true;
 }
 
+static void metropolis_warm_start(void *state, const void *from) {
+  Metropolis *s = state;
+  const Metropolis *f = from;
+  s->log_s = f->log_s;
+}
+
 const StepMethod mcmc_metropolis = {
     .name = "Metropolis",
     .needs_gradient = false,
@@ -157,4 +169,5 @@ const StepMethod mcmc_metropolis = {
     .free = metropolis_free,
     .step = metropolis_step,
     .end_tuning = metropolis_end_tuning,
+    .warm_start = metropolis_warm_start,
 };

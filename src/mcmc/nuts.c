@@ -382,6 +382,10 @@ static void nuts_end_tuning(void *state) {
   hamiltonian_end_tuning(&s->h);
 }
 
+static void nuts_warm_start(void *state, const void *from) {
+  hamiltonian_warm_start(&((Nuts *)state)->h, &((const Nuts *)from)->h);
+}
+
 const StepMethod mcmc_nuts = {
     .name = "NUTS",
     .needs_gradient = true,
@@ -389,4 +393,5 @@ const StepMethod mcmc_nuts = {
     .free = nuts_free,
     .step = nuts_step,
     .end_tuning = nuts_end_tuning,
+    .warm_start = nuts_warm_start,
 };

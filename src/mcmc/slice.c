@@ -157,6 +157,13 @@ static void slice_end_tuning(void *state) {
   s->tuned = true;
 }
 
+static void slice_warm_start(void *state, const void *from) {
+  Slice *s = state;
+  const Slice *f = from;
+  memcpy(s->w, f->w, s->n * sizeof(double));
+  s->t = f->t;
+}
+
 const StepMethod mcmc_slice = {
     .name = "Slice",
     .needs_gradient = false,
@@ -164,4 +171,5 @@ const StepMethod mcmc_slice = {
     .free = slice_free,
     .step = slice_step,
     .end_tuning = slice_end_tuning,
+    .warm_start = slice_warm_start,
 };
