@@ -64,5 +64,31 @@ check piped 0 sh -c "\"$ppl\" < \"$tmp/in.txt\""
 contains piped "42"
 contains piped '"text"'
 
+# Ctrl-C during sample() stops the chains, keeps the draws so far, and the
+# script goes on; resume() then continues.
+cat > "$tmp/long.ppl" <<'PPL'
+let y = rnormal(20000, 1, 2, seed=1)
+model m(y) {
+  mu ~ Normal(0, 10)
+  sigma ~ HalfNormal(5)
+  y ~ Normal(mu, sigma)
+}
+let t = sample(m(y), draws=10000000, seed=1, progressbar=false)
+print(t)
+resume(t, draws=5, progressbar=false)
+print("after resume:", t.draws >= 5)
+PPL
+"$ppl" "$tmp/long.ppl" > "$tmp/out" 2>&1 &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+got=$?
+if [ "$got" -eq 0 ]; then passed=$((passed + 1)); else
+  failed=$((failed + 1)); echo "FAIL: sigint: exit status $got"; fi
+contains sigint "sampling interrupted: kept"
+contains sigint "interrupted>"
+contains sigint "after resume: true"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
