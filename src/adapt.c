@@ -137,9 +137,12 @@ struct AdaptMetric {
   double *mean;  /* n */
   double *m2;    /* n (diagonal) or n*n (dense): sums of cross-deviations */
   double *delta; /* n, scratch */
+  bool use_gradients;
+  double *gmean, *gm2; /* n each: Welford moments of the gradients */
 };
 
-AdaptMetric *adapt_metric_alloc(size_t n, bool dense, long num_warmup) {
+AdaptMetric *adapt_metric_alloc(size_t n, bool dense, long num_warmup,
+                                bool use_gradients) {
   AdaptMetric *a = calloc(1, sizeof *a);
   if (!a)
     return NULL;
@@ -149,7 +152,10 @@ AdaptMetric *adapt_metric_alloc(size_t n, bool dense, long num_warmup) {
   a->mean = calloc(n ? n : 1, sizeof(double));
   a->m2 = calloc(nm2 ? nm2 : 1, sizeof(double));
   a->delta = calloc(n ? n : 1, sizeof(double));
-  if (!a->mean || !a->m2 || !a->delta) {
+  a->use_gradients = use_gradients && !dense;
+  a->gmean = calloc(n ? n : 1, sizeof(double));
+  a->gm2 = calloc(n ? n : 1, sizeof(double));
+  if (!a->mean || !a->m2 || !a->delta || !a->gmean || !a->gm2) {
     adapt_metric_free(a);
     return NULL;
   }
@@ -163,6 +169,8 @@ void adapt_metric_free(AdaptMetric *a) {
   free(a->mean);
   free(a->m2);
   free(a->delta);
+  free(a->gmean);
+  free(a->gm2);
   free(a);
 }
 
@@ -214,18 +222,49 @@ static void welford_restart(AdaptMetric *a) {
   a->m = 0.0;
   memset(a->mean, 0, a->n * sizeof(double));
   memset(a->m2, 0, len * sizeof(double));
+  memset(a->gmean, 0, a->n * sizeof(double));
+  memset(a->gm2, 0, a->n * sizeof(double));
 }
 
-bool adapt_metric_learn(AdaptMetric *a, const double *q, double *inv_metric) {
+/* The gradients' running moments (a->m already counts this draw). */
+static void welford_add_gradient(AdaptMetric *a, const double *g) {
+  for (size_t i = 0; i < a->n; i++) {
+    const double d = g[i] - a->gmean[i];
+    a->gmean[i] += d / a->m;
+    a->gm2[i] += (g[i] - a->gmean[i]) * d;
+  }
+}
+
+/* Replaces the variance estimate var_i by sqrt(var_i / var(g_i)). */
+static void gradient_estimate(const AdaptMetric *a, double *inv_metric) {
+  if (a->m < 2.0)
+    return;
+  for (size_t i = 0; i < a->n; i++) {
+    const double vg = a->gm2[i] / (a->m - 1.0);
+    if (vg > 0.0 && isfinite(vg)) {
+      const double v = sqrt(inv_metric[i] / vg);
+      if (isfinite(v) && v > 0.0)
+        inv_metric[i] = v;
+    }
+  }
+}
+
+bool adapt_metric_learn(AdaptMetric *a, const double *q, const double *g,
+                        double *inv_metric) {
   AdaptWindows *w = &a->w;
-  if (adapt_windows_inside(w))
+  if (adapt_windows_inside(w)) {
     welford_add(a, q);
+    if (a->use_gradients && g)
+      welford_add_gradient(a, g);
+  }
   if (!adapt_windows_closing(w)) {
     w->counter++;
     return false;
   }
   adapt_windows_advance(w);
   welford_estimate(a, inv_metric);
+  if (a->use_gradients)
+    gradient_estimate(a, inv_metric);
   welford_restart(a);
   w->counter++;
   return true;

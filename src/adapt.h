@@ -71,7 +71,8 @@ typedef struct AdaptMetric AdaptMetric;
 
 /* Allocates the estimator for n coordinates and num_warmup tuning
  * iterations. malloc-owned; NULL when out of memory. */
-AdaptMetric *adapt_metric_alloc(size_t n, bool dense, long num_warmup);
+AdaptMetric *adapt_metric_alloc(size_t n, bool dense, long num_warmup,
+                                bool use_gradients);
 void adapt_metric_free(AdaptMetric *a);
 
 /* Feeds the draw q (n values) of one tuning iteration. When this iteration
@@ -80,6 +81,17 @@ void adapt_metric_free(AdaptMetric *a);
  * returns true; otherwise leaves inv_metric alone and returns false.
  * Regularisation (Stan): var * m/(m+5) + 1e-3 * 5/(m+5) for m draws, on the
  * diagonal (covariance: the whole matrix shrunk toward 1e-3 I). */
-bool adapt_metric_learn(AdaptMetric *a, const double *q, double *inv_metric);
+bool adapt_metric_learn(AdaptMetric *a, const double *q, const double *g,
+                        double *inv_metric);
+
+/* With use_gradients (diagonal only), the estimate matches gradients as
+ * well as draws: inv_metric_i = sqrt(var(q_i) / var(g_i)) over the window,
+ * where g is the gradient of log p at q (n values, passed to
+ * adapt_metric_learn). For a Gaussian with independent coordinates both
+ * estimators give the variance; elsewhere this one minimises the Fisher
+ * divergence between the target and a diagonal Gaussian approximation, the
+ * idea behind nutpie (Seyboldt et al., 2023), which often needs fewer
+ * draws to settle than the variance alone. A coordinate whose gradient
+ * does not vary (var(g_i) = 0) keeps the variance estimate. */
 
 #endif

@@ -60,6 +60,7 @@ static void step_format(StrBuf *sb, void *data, bool repr) {
   OPT(isfinite(s->opt.path_length), "path_length=%g", s->opt.path_length)
   OPT(isfinite(s->opt.step_size), "step_size=%g", s->opt.step_size)
   OPT(s->opt.dense_mass, "dense_mass=true")
+  OPT(s->opt.grad_mass, "adapt_mass=\"gradient\"")
   OPT(isfinite(s->opt.proposal_scale), "scale=%g", s->opt.proposal_scale)
   OPT(isfinite(s->opt.slice_width), "w=%g", s->opt.slice_width)
 #undef OPT
@@ -121,10 +122,27 @@ static bool positive_arg(Args *a, int i, double *out) {
   return !args_given(a, i) || args_positive(a, i, out);
 }
 
+/* adapt_mass="variance" (Stan's) or "gradient" (draws and gradients). */
+static bool adapt_mass_arg(Args *a, int i, StepValue *s) {
+  const char *how;
+  if (!args_string_or(a, i, "variance", &how))
+    return false;
+  if (strcmp(how, "gradient") == 0)
+    s->opt.grad_mass = true;
+  else if (strcmp(how, "variance") != 0)
+    return args_error(a, i, "must be \"variance\" or \"gradient\", got "
+                            "\"%s\"",
+                      how);
+  if (s->opt.grad_mass && s->opt.dense_mass)
+    return args_error(a, i, "\"gradient\" adapts a diagonal mass matrix; "
+                            "it cannot go with dense_mass=true");
+  return true;
+}
+
 static bool b_nuts(VM *vm, const CallArgs *call, Value *result) {
   static const char *const names[] = {"target_accept", "max_treedepth",
                                       "step_size", "dense_mass", "vars",
-                                      NULL};
+                                      "adapt_mass", NULL};
   Args a;
   StepValue *s = step_new(&mcmc_nuts);
   int64_t depth = 10;
@@ -132,7 +150,8 @@ static bool b_nuts(VM *vm, const CallArgs *call, Value *result) {
       !probability_arg(&a, 0, &s->opt.target_accept) ||
       !args_int_or(&a, 1, 10, &depth) ||
       !positive_arg(&a, 2, &s->opt.step_size) ||
-      !args_bool_or(&a, 3, false, &s->opt.dense_mass) || !step_vars(&a, 4, s))
+      !args_bool_or(&a, 3, false, &s->opt.dense_mass) ||
+      !step_vars(&a, 4, s) || !adapt_mass_arg(&a, 5, s))
     return false;
   if (depth < 1 || depth > 30)
     return args_error(&a, 1, "must be between 1 and 30, got %lld",
@@ -146,14 +165,15 @@ static bool b_nuts(VM *vm, const CallArgs *call, Value *result) {
 static bool b_hmc(VM *vm, const CallArgs *call, Value *result) {
   static const char *const names[] = {"path_length", "target_accept",
                                       "step_size", "dense_mass", "vars",
-                                      NULL};
+                                      "adapt_mass", NULL};
   Args a;
   StepValue *s = step_new(&mcmc_hmc);
   if (!args_bind(&a, vm, call, "HMC", names, 0) ||
       !positive_arg(&a, 0, &s->opt.path_length) ||
       !probability_arg(&a, 1, &s->opt.target_accept) ||
       !positive_arg(&a, 2, &s->opt.step_size) ||
-      !args_bool_or(&a, 3, false, &s->opt.dense_mass) || !step_vars(&a, 4, s))
+      !args_bool_or(&a, 3, false, &s->opt.dense_mass) ||
+      !step_vars(&a, 4, s) || !adapt_mass_arg(&a, 5, s))
     return false;
   *result = OBJ_VAL(handle_new(&step_class, s));
   return true;
@@ -720,10 +740,12 @@ static bool b_posterior_predictive(VM *vm, const CallArgs *call,
 static const BuiltinDef sample_builtins[] = {
     {"NUTS", b_nuts,
      "NUTS(target_accept=0.8, max_treedepth=10, step_size=nil, "
-     "dense_mass=false, vars=nil): the No-U-Turn sampler"},
+     "dense_mass=false, vars=nil, adapt_mass=\"variance\"): the No-U-Turn "
+     "sampler"},
     {"HMC", b_hmc,
      "HMC(path_length=2, target_accept=0.65, step_size=nil, dense_mass=false, "
-     "vars=nil): Hamiltonian Monte Carlo with a fixed integration time"},
+     "vars=nil, adapt_mass=\"variance\"): Hamiltonian Monte Carlo with a "
+     "fixed integration time"},
     {"Slice", b_slice,
      "Slice(w=1, vars=nil): slice sampling one coordinate at a time (Neal "
      "2003)"},

@@ -38,6 +38,8 @@ typedef struct StepOptions {
   double path_length;     /* HMC: integration time (2) */
   double step_size;       /* initial step size (found by a heuristic) */
   bool dense_mass;        /* HMC/NUTS: dense mass matrix adaptation */
+  bool grad_mass;         /* HMC/NUTS: fit the diagonal mass matrix to
+                             gradients as well as draws (adapt.h) */
   double proposal_scale;  /* Metropolis: initial proposal sd (1) */
   double slice_width;     /* Slice: initial bracket width w (1) */
   int tune;               /* number of tuning iterations the driver runs */

@@ -121,7 +121,7 @@ bool hamiltonian_init(Hamiltonian *h, const StepOptions *opt, size_t dim,
   h->target = ta > 0.0 && ta < 1.0 ? ta : default_target;
   adapt_step_size_restart(&h->ss, h->target, h->eps);
   const long tune = opt && opt->tune > 0 ? opt->tune : 0;
-  h->metric = adapt_metric_alloc(nidx, h->dense, tune);
+  h->metric = adapt_metric_alloc(nidx, h->dense, tune, opt && opt->grad_mass);
   return h->metric != NULL;
 }
 
@@ -330,7 +330,11 @@ void hamiltonian_adapt(Hamiltonian *h, const LogDensity *d, Rng *rng,
   if (h->tuned)
     return;
   h->eps = adapt_step_size_learn(&h->ss, accept_stat);
-  if (!adapt_metric_learn(h->metric, z->q, h->scratch))
+  /* z->g is the full gradient; the estimator wants its moved coordinates
+   * (h->v is free between transitions). */
+  for (size_t k = 0; k < h->n; k++)
+    h->v[k] = z->g[h->idx[k]];
+  if (!adapt_metric_learn(h->metric, z->q, h->v, h->scratch))
     return;
   install_metric(h);
   /* A new metric changes the scale of a good step: search again and
