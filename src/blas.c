@@ -1,10 +1,17 @@
 /*
- * blas.c — the lazily loaded CBLAS table of blas.h.
+ * blas.c — the lazily loaded CBLAS (and Cholesky LAPACK) table of blas.h.
+ *
+ * The GSL fallbacks of dpotrf/dpotri see a column-major triangle as the
+ * opposite triangle of GSL's row-major gsl_matrix: column-major 'U' is
+ * row-major lower, which is what GSL's Cholesky reads and writes, so 'L'
+ * is served by mirroring the triangle across the diagonal before and after.
  */
 #include <config.h>
 #include "blas.h"
 
 #include <dlfcn.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,20 +21,94 @@
 static BlasFns table;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-static void use_reference(void) {
-  table = (BlasFns){
-      .ddot = cblas_ddot,
-      .daxpy = cblas_daxpy,
-      .dgemv = cblas_dgemv,
-      .dger = cblas_dger,
-      .dtrsv = cblas_dtrsv,
-      .dgemm = cblas_dgemm,
-      .dsymm = cblas_dsymm,
-      .dsyrk = cblas_dsyrk,
-      .dtrsm = cblas_dtrsm,
-      .name = "gslcblas",
-  };
+/* Copies the strict lower triangle of the column-major n x n matrix a onto
+ * its upper triangle (to_upper) or the reverse. */
+static void mirror(double *a, int n, int lda, bool to_upper) {
+  for (int j = 0; j < n; j++)
+    for (int i = j + 1; i < n; i++) {
+      double *lo = &a[i + (size_t)j * (size_t)lda];
+      double *up = &a[j + (size_t)i * (size_t)lda];
+      if (to_upper)
+        *up = *lo;
+      else
+        *lo = *up;
+    }
 }
+
+static bool is_lower(const char *uplo) { return *uplo == 'L' || *uplo == 'l'; }
+
+static void gsl_dpotrf(const char *uplo, const int *n, double *a,
+                       const int *lda, int *info) {
+  *info = 0;
+  if (*n == 0)
+    return;
+  bool lower = is_lower(uplo);
+  if (lower)
+    mirror(a, *n, *lda, true);
+  gsl_matrix_view m =
+      gsl_matrix_view_array_with_tda(a, (size_t)*n, (size_t)*n, (size_t)*lda);
+  if (gsl_linalg_cholesky_decomp1(&m.matrix) != GSL_SUCCESS) {
+    *info = 1; /* LAPACK gives the failing minor; callers need only > 0 */
+    return;
+  }
+  if (lower)
+    mirror(a, *n, *lda, false);
+}
+
+static void gsl_dpotri(const char *uplo, const int *n, double *a,
+                       const int *lda, int *info) {
+  *info = 0;
+  if (*n == 0)
+    return;
+  if (is_lower(uplo))
+    mirror(a, *n, *lda, true);
+  gsl_matrix_view m =
+      gsl_matrix_view_array_with_tda(a, (size_t)*n, (size_t)*n, (size_t)*lda);
+  if (gsl_linalg_cholesky_invert(&m.matrix) != GSL_SUCCESS)
+    *info = 1;
+  /* GSL fills both triangles with the (symmetric) inverse. */
+}
+
+static void gsl_dpotrs(const char *uplo, const int *n, const int *nrhs,
+                       const double *a, const int *lda, double *b,
+                       const int *ldb, int *info) {
+  *info = 0;
+  bool lower = is_lower(uplo);
+  for (int c = 0; c < *nrhs; c++) {
+    double *x = b + (size_t)c * (size_t)*ldb;
+    if (lower) { /* L L^T x = b */
+      cblas_dtrsv(CblasColMajor, CblasLower, CblasNoTrans, CblasNonUnit, *n,
+                  a, *lda, x, 1);
+      cblas_dtrsv(CblasColMajor, CblasLower, CblasTrans, CblasNonUnit, *n, a,
+                  *lda, x, 1);
+    } else { /* U^T U x = b */
+      cblas_dtrsv(CblasColMajor, CblasUpper, CblasTrans, CblasNonUnit, *n, a,
+                  *lda, x, 1);
+      cblas_dtrsv(CblasColMajor, CblasUpper, CblasNoTrans, CblasNonUnit, *n,
+                  a, *lda, x, 1);
+    }
+  }
+}
+
+static const BlasFns reference_table = {
+    .ddot = cblas_ddot,
+    .daxpy = cblas_daxpy,
+    .dgemv = cblas_dgemv,
+    .dger = cblas_dger,
+    .dtrsv = cblas_dtrsv,
+    .dgemm = cblas_dgemm,
+    .dsymm = cblas_dsymm,
+    .dsyrk = cblas_dsyrk,
+    .dtrsm = cblas_dtrsm,
+    .dpotrf = gsl_dpotrf,
+    .dpotri = gsl_dpotri,
+    .dpotrs = gsl_dpotrs,
+    .name = "gslcblas",
+};
+
+const BlasFns *blas_reference(void) { return &reference_table; }
+
+static void use_reference(void) { table = reference_table; }
 
 /* PPL_BLAS=reference keeps gslcblas (to compare, or to rule OpenBLAS out
  * when chasing a numerical difference). */
@@ -55,8 +136,17 @@ static void load(void) {
       .dsymm = (__typeof__(cblas_dsymm) *)dlsym(h, "cblas_dsymm"),
       .dsyrk = (__typeof__(cblas_dsyrk) *)dlsym(h, "cblas_dsyrk"),
       .dtrsm = (__typeof__(cblas_dtrsm) *)dlsym(h, "cblas_dtrsm"),
+      .dpotrf = (BlasPotrfFn *)dlsym(h, "dpotrf_"),
+      .dpotri = (BlasPotriFn *)dlsym(h, "dpotri_"),
+      .dpotrs = (BlasPotrsFn *)dlsym(h, "dpotrs_"),
       .name = "OpenBLAS",
   };
+  /* An OpenBLAS built without LAPACK (NO_LAPACK) still serves CBLAS. */
+  if (!(t.dpotrf && t.dpotri && t.dpotrs)) {
+    t.dpotrf = gsl_dpotrf;
+    t.dpotri = gsl_dpotri;
+    t.dpotrs = gsl_dpotrs;
+  }
   if (t.ddot && t.daxpy && t.dgemv && t.dger && t.dtrsv && t.dgemm &&
       t.dsymm && t.dsyrk && t.dtrsm)
     table = t;

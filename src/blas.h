@@ -7,11 +7,39 @@
  * through blas(): the first call dlopens OpenBLAS (OPENBLAS_SONAME) and
  * takes its cblas_* functions; if it cannot be loaded, gslcblas's are used.
  * Either way the enum arguments are the standard CBLAS ones.
+ *
+ * The same table carries three LAPACK routines (Cholesky factor, inverse
+ * from the factor, solve with the factor), resolved from the same handle.
+ * They use LAPACK's Fortran convention: column-major arrays, arguments by
+ * pointer, 32-bit integers (Debian's libopenblas.so.0; the 64-bit-integer
+ * build is a different soname). No hidden string-length arguments are
+ * passed: OpenBLAS implements these in C, and a CHARACTER*1 argument never
+ * reads its length. Without OpenBLAS, equivalents built on GSL's
+ * gsl_linalg_cholesky_decomp1 / gsl_linalg_cholesky_invert and gslcblas's
+ * dtrsv are used.
  */
 #ifndef PPL_BLAS_H
 #define PPL_BLAS_H
 
 #include <gsl/gsl_cblas.h>
+
+/* LAPACK dpotrf: the Cholesky factor of the symmetric positive definite
+ * n x n matrix a (column-major, leading dimension lda) in the triangle uplo
+ * ('L': a = L L^T; 'U': a = U^T U), read from and written to that triangle.
+ * info = 0 on success, > 0 when a is not positive definite (a then holds
+ * a partial factor). */
+typedef void BlasPotrfFn(const char *uplo, const int *n, double *a,
+                         const int *lda, int *info);
+/* LAPACK dpotri: from dpotrf's factor in triangle uplo, the inverse of a
+ * in that triangle. (dpotrf and dpotri never read the other triangle; the
+ * GSL fallbacks use it as scratch, so it is unspecified afterwards.) */
+typedef void BlasPotriFn(const char *uplo, const int *n, double *a,
+                         const int *lda, int *info);
+/* LAPACK dpotrs: solves a x = b for nrhs columns of b (ldb) in place, with
+ * dpotrf's factor of a. */
+typedef void BlasPotrsFn(const char *uplo, const int *n, const int *nrhs,
+                         const double *a, const int *lda, double *b,
+                         const int *ldb, int *info);
 
 typedef struct BlasFns {
   __typeof__(cblas_ddot) *ddot;
@@ -23,10 +51,17 @@ typedef struct BlasFns {
   __typeof__(cblas_dsymm) *dsymm;
   __typeof__(cblas_dsyrk) *dsyrk;
   __typeof__(cblas_dtrsm) *dtrsm;
+  BlasPotrfFn *dpotrf;
+  BlasPotriFn *dpotri;
+  BlasPotrsFn *dpotrs;
   const char *name; /* "OpenBLAS" or "gslcblas" */
 } BlasFns;
 
 /* The functions to call (thread-safe; loads OpenBLAS the first time). */
 const BlasFns *blas(void);
+
+/* The fallback table (gslcblas and GSL's LAPACK equivalents), whatever
+ * blas() chose: for tests that compare the two, and for PPL_BLAS. */
+const BlasFns *blas_reference(void);
 
 #endif
