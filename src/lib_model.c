@@ -677,6 +677,9 @@ static const BuiltinDef model_builtins[] = {
     {"sample_prior", b_sample_prior,
      "sample_prior(m, n=500, seed=nil): n draws of every variable from the "
      "prior (observed ones too: the prior predictive)"},
+    {"sample_prior_predictive", b_sample_prior,
+     "sample_prior_predictive(m, n=500, seed=nil): PyMC's name for "
+     "sample_prior"},
     {"do", b_do,
      "do(m, {x: value}): the model with x set by intervention"},
     {"observe", b_observe,
