@@ -31,6 +31,7 @@ void builtin_register_all(VM *vm) {
   lib_model_register(vm);
   lib_json_register(vm);
   lib_sample_register(vm);
+  lib_trace_register(vm);
 }
 
 /* ---- binding ---------------------------------------------------------- */

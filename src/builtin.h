@@ -103,5 +103,6 @@ void lib_ffi_register(VM *vm);    /* dlopen, foreign, ... */
 void lib_model_register(VM *vm);  /* distributions, logp, find_map, ... */
 void lib_json_register(VM *vm);   /* read_json */
 void lib_sample_register(VM *vm); /* NUTS, sample, resume, ... */
+void lib_trace_register(VM *vm);  /* summary, save_csv, load_csv, rhat */
 
 #endif

@@ -49,6 +49,10 @@ typedef struct ReadState {
   const char *const *select;
   size_t nselect;
   long *keep;
+  /* comment lines ('#' first), or not (csvfile_read_commented) */
+  bool comments;
+  CsvCommentFn on_comment;
+  void *comment_ctx;
   /* output */
   size_t nout;
   size_t nrows;
@@ -211,6 +215,15 @@ static void on_row(int term, void *data) {
   st->field = 0;
 }
 
+/* Hands a comment line (without its line end) to the caller. */
+static void comment_line(ReadState *st, char *s, size_t n) {
+  while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+    n--;
+  s[n] = '\0'; /* getline's buffer: the line end is ours to overwrite */
+  if (st->on_comment)
+    st->on_comment(s, st->line, st->comment_ctx);
+}
+
 /* Feeds the file to libcsv line by line; false on a read or parse error. */
 static bool parse_lines(ReadState *st, FILE *fp, struct csv_parser *p) {
   char *buf = NULL;
@@ -222,6 +235,10 @@ static bool parse_lines(ReadState *st, FILE *fp, struct csv_parser *p) {
     if (st->line == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
       s += 3; /* UTF-8 byte-order mark */
       n -= 3;
+    }
+    if (st->comments && n > 0 && s[0] == '#') {
+      comment_line(st, buf + (s - buf), (size_t)n);
+      continue;
     }
     if (csv_parse(p, s, (size_t)n, on_field, on_row, st) == (size_t)n)
       continue;
@@ -254,8 +271,7 @@ static CsvTable *table_from_state(ReadState *st) {
   return t;
 }
 
-CsvTable *csvfile_read(const char *path, const char *const *select,
-                       size_t nselect, char *err) {
+static CsvTable *read_table(const char *path, ReadState *st, char *err) {
   FILE *fp = fopen(path, "r");
   if (!fp) {
     snprintf(err, CSVFILE_ERR_LEN, "cannot open '%s': %s", path,
@@ -268,17 +284,30 @@ CsvTable *csvfile_read(const char *path, const char *const *select,
     snprintf(err, CSVFILE_ERR_LEN, "cannot read '%s': out of memory", path);
     return NULL;
   }
-  ReadState st = {.path = path, .err = err, .in_header = true,
-                  .select = select, .nselect = nselect};
-  bool ok = parse_lines(&st, fp, &p);
+  bool ok = parse_lines(st, fp, &p);
   csv_free(&p);
   fclose(fp);
-  if (ok && st.in_header) {
+  if (ok && st->in_header) {
     snprintf(err, CSVFILE_ERR_LEN, "%s: the file is empty (expected a "
              "header row of column names)", path);
     return NULL;
   }
-  return ok ? table_from_state(&st) : NULL;
+  return ok ? table_from_state(st) : NULL;
+}
+
+CsvTable *csvfile_read(const char *path, const char *const *select,
+                       size_t nselect, char *err) {
+  ReadState st = {.path = path, .err = err, .in_header = true,
+                  .select = select, .nselect = nselect};
+  return read_table(path, &st, err);
+}
+
+CsvTable *csvfile_read_commented(const char *path, CsvCommentFn on_comment,
+                                 void *ctx, char *err) {
+  ReadState st = {.path = path, .err = err, .in_header = true,
+                  .comments = true, .on_comment = on_comment,
+                  .comment_ctx = ctx};
+  return read_table(path, &st, err);
 }
 
 /* Writes a header name, quoting it only when a reader would need quotes. */

@@ -47,6 +47,19 @@ typedef struct CsvTable {
 CsvTable *csvfile_read(const char *path, const char *const *select,
                        size_t nselect, char *err);
 
+/* Receives one comment line: its text without the line end, and its
+ * 1-based line number. */
+typedef void (*CsvCommentFn)(const char *text, size_t line, void *ctx);
+
+/*
+ * As csvfile_read with every column, for files that carry comment lines
+ * (CmdStan's output): a line whose first character is '#' is not data. It
+ * still counts in the line numbers of messages, and on_comment (when not
+ * NULL) receives it, in file order, with ctx.
+ */
+CsvTable *csvfile_read_commented(const char *path, CsvCommentFn on_comment,
+                                 void *ctx, char *err);
+
 /*
  * Writes a header of ncols names and nrows rows to path (created or
  * truncated). Column j's values are cols[j][0..nrows-1]. Numbers are written

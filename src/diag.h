@@ -41,4 +41,25 @@ void diag_hdi(const double *x, size_t len, double prob, double *lo,
 /* Quantile by linear interpolation (type 7, as R and numpy). */
 double diag_quantile(const double *x, size_t len, double q);
 
+/* Scratch memory for diagnosing many quantities of n draws x m chains
+ * (summaries, the progress bar's R-hat): reusing one saves allocating
+ * per call. malloc-owned; use from one thread at a time. NULL when out of
+ * memory. */
+typedef struct DiagWork DiagWork;
+DiagWork *diag_work_alloc(size_t n, size_t m);
+void diag_work_free(DiagWork *w);
+
+/* diag_rhat on the n x m draws x the workspace was made for. */
+double diag_rhat_w(DiagWork *w, const double *x);
+
+/* What summary() shows of one quantity, plus ess_mean; every value equal
+ * to what the functions above give. mean and sd (divisor S - 1) over all
+ * S draws; NAN where those give NAN. */
+typedef struct DiagSummary {
+  double mean, sd, hdi_low, hdi_high, mcse_mean, mcse_sd;
+  double ess_bulk, ess_tail, ess_mean, rhat;
+} DiagSummary;
+void diag_summarise(DiagWork *w, const double *x, double hdi_prob,
+                    DiagSummary *out);
+
 #endif

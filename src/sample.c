@@ -21,12 +21,9 @@
 #include <unistd.h>
 
 #include "common.h"
-#include "diag.h"
 #include "mem.h"
 #include "rng.h"
-
-/* TEMPORARY until src/diag.c lands (another engineer is writing it). */
-#pragma weak diag_rhat
+#include "summary.h"
 
 /* How often the watcher looks at the chains, and redraws the bar. */
 #define WATCH_SLEEP_NS 20000000L
@@ -236,42 +233,6 @@ static void *worker(void *arg) {
 
 /* ---- the watcher: progress bar ------------------------------------------ */
 
-/* Worst rank-normalised R-hat over the traced elements, on the draws every
- * chain has published; NAN before there are enough. */
-static double running_rhat(const struct SampleRun *r, int *worst_var,
-                           size_t *worst_elem) {
-  const Trace *t = r->trace;
-  if (t->nchains < 2 || !diag_rhat)
-    return NAN;
-  size_t n = SIZE_MAX;
-  for (int c = 0; c < t->nchains; c++) {
-    size_t k = __atomic_load_n(&t->chains[c].ndraws, __ATOMIC_ACQUIRE);
-    if (k < n)
-      n = k;
-  }
-  if (n < 20)
-    return NAN;
-  double *x = malloc(n * (size_t)t->nchains * sizeof(double));
-  if (!x)
-    return NAN;
-  double worst = NAN;
-  for (int v = 0; v < t->nvars; v++)
-    for (size_t e = 0; e < t->vars[v].len; e++) {
-      size_t col = t->vars[v].offset + e;
-      for (int c = 0; c < t->nchains; c++)
-        for (size_t i = 0; i < n; i++)
-          x[(size_t)c * n + i] = t->chains[c].values[i * t->width + col];
-      double rh = diag_rhat(x, n, (size_t)t->nchains);
-      if (isfinite(rh) && (!(worst >= rh))) {
-        worst = rh;
-        *worst_var = v;
-        *worst_elem = e;
-      }
-    }
-  free(x);
-  return worst;
-}
-
 typedef struct Bar {
   FILE *out;
   bool on;
@@ -345,7 +306,7 @@ static void bar_draw(Bar *b, const struct SampleRun *r) {
 static void bar_update_rhat(Bar *b, const struct SampleRun *r) {
   int v = -1;
   size_t e = 0;
-  b->rhat = running_rhat(r, &v, &e);
+  b->rhat = summary_worst_rhat_at(r->trace, &v, &e);
   if (v >= 0) {
     StrBuf sb;
     strbuf_init(&sb);
