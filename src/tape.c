@@ -79,6 +79,7 @@
 #include "blas.h"
 #include "common.h"
 #include "dist.h"
+#include "tape_fuse.h"
 
 /* Slot storage starts on a 64-byte cache line (8 doubles), so vector loops
  * over a slot never straddle a line at their first element. */
@@ -117,7 +118,8 @@ typedef struct Slot {
   TapeSlot fwd; /* shares the adjoint of slot fwd (see mark_forward) */
   int8_t ndim;
   uint8_t kind;
-  bool dep; /* its value depends on theta */
+  bool dep;   /* its value depends on theta */
+  bool noadj; /* inside a fused DIST's location: no adjoint (tape_fuse.h) */
 } Slot;
 
 /* Broadcasting mode of a binary op (and of BROADCAST). */
@@ -145,6 +147,8 @@ typedef struct Instr {
   const DistFamily *family;
   size_t scratch_off; /* doubles of per-state scratch */
   size_t view_off;    /* DIST: TapeState.views / grads [view_off ..] */
+  int32_t fused; /* tape_fuse.h: k > 0 a DIST run by fused program k - 1;
+                    -1 absorbed into one (not run by tape_logp*) */
 } Instr;
 
 struct Tape {
@@ -169,6 +173,8 @@ struct Tape {
    * theta (tape_forward), and the live ones of those (tape_logp, grad). */
   uint32_t *run_const, *run_dep, *run_live;
   size_t nrun_const, nrun_dep, nrun_live;
+  TapeFusion *fusion; /* fused DISTs (tape_fuse.c), or NULL */
+  bool nofuse;        /* tape_set_fusion(t, false) */
 };
 
 struct TapeState {
@@ -279,6 +285,7 @@ void tape_free(Tape *t) {
   free(t->run_const);
   free(t->run_dep);
   free(t->run_live);
+  tape_fuse_free(t->fusion);
   free(t);
 }
 
@@ -973,7 +980,8 @@ static bool forwardable(const Tape *t, const uint32_t *uses, TapeSlot s) {
 static void mark_forward(Tape *t, const uint32_t *uses) {
   for (size_t i = 0; i < t->ninstr; i++) {
     Instr *I = &t->instrs[i];
-    if (!I->live || !I->dep || (I->op != TAPE_ADD && I->op != TAPE_SUB))
+    if (!I->live || !I->dep || I->fused < 0 ||
+        (I->op != TAPE_ADD && I->op != TAPE_SUB))
       continue;
     const size_t n = t->slots[I->out].len;
     if (t->slots[I->a].len == n && forwardable(t, uses, I->a)) {
@@ -995,7 +1003,7 @@ static void lay_out(Tape *t) {
   for (int pass = 0; pass < 2; pass++) {
     for (size_t s = 0; s < t->nslots; s++) {
       Slot *x = &t->slots[s];
-      const bool own_adj = x->dep && x->fwd == TAPE_NONE;
+      const bool own_adj = x->dep && x->fwd == TAPE_NONE && !x->noadj;
       if (x->kind != SLOT_VALUE || own_adj != (pass == 0))
         continue;
       x->off = off;
@@ -1007,6 +1015,51 @@ static void lay_out(Tape *t) {
   t->nval = off;
 }
 
+/* Fusion (tape_fuse.c): describes the instructions and slots to the
+ * planner and applies its plan: DISTs evaluated by fused programs,
+ * instructions absorbed into them (they leave run_live; tape_forward still
+ * runs them), and their outputs, which need no adjoint. */
+static void fuse(Tape *t, const uint32_t *uses) {
+  FuseInstr *fi = xcalloc(t->ninstr, sizeof *fi);
+  FuseSlot *fs = xcalloc(t->nslots, sizeof *fs);
+  int32_t *mark = xcalloc(t->ninstr, sizeof *mark);
+  bool *noadj = xcalloc(t->nslots, sizeof *noadj);
+  for (size_t s = 0; s < t->nslots; s++) {
+    const Slot *x = &t->slots[s];
+    fs[s] = (FuseSlot){
+        .len = x->len,
+        .dep = x->dep,
+        .data = x->kind == SLOT_CONST ? t->pool + x->off : NULL,
+        .alias = x->kind == SLOT_ALIAS ? x->src : TAPE_NONE,
+        .instr = -1,
+        .uses = uses[s]};
+  }
+  for (size_t i = 0; i < t->ninstr; i++) {
+    const Instr *I = &t->instrs[i];
+    const bool gather = I->op == TAPE_GATHER && I->naux > 0;
+    fi[i] = (FuseInstr){.op = I->op,
+                        .live = I->live,
+                        .dep = I->dep,
+                        .out = I->out,
+                        .nin = I->nin,
+                        .in = I->nin > 0 ? t->ins + I->in_off : NULL,
+                        .idx = gather ? t->idx + I->aux_off : NULL,
+                        .naux = I->naux,
+                        .family = I->family};
+    fs[I->out].instr = (int32_t)i;
+  }
+  t->fusion =
+      tape_fuse_plan(fi, t->ninstr, fs, t->nslots, t->out, mark, noadj);
+  for (size_t i = 0; i < t->ninstr; i++)
+    t->instrs[i].fused = mark[i];
+  for (size_t s = 0; s < t->nslots; s++)
+    t->slots[s].noadj = noadj[s];
+  free(fi);
+  free(fs);
+  free(mark);
+  free(noadj);
+}
+
 void tape_finish(Tape *t) {
   ASSERT(!t->finished);
   ASSERT(t->ninstr <= UINT32_MAX);
@@ -1016,6 +1069,8 @@ void tape_finish(Tape *t) {
   free(live_slot);
   uint32_t *uses = count_uses(t);
   mark_unit(t, uses);
+  if (!t->nofuse)
+    fuse(t, uses);
   mark_forward(t, uses);
   free(uses);
   lay_out(t);
@@ -1030,7 +1085,7 @@ void tape_finish(Tape *t) {
       t->run_const[t->nrun_const++] = (uint32_t)i;
     else
       t->run_dep[t->nrun_dep++] = (uint32_t)i;
-    if (I->dep && I->live)
+    if (I->dep && I->live && I->fused >= 0)
       t->run_live[t->nrun_live++] = (uint32_t)i;
   }
 }
@@ -1054,6 +1109,13 @@ size_t tape_shape(const Tape *t, TapeSlot s, int *ndim, size_t *rows,
 }
 
 bool tape_depends(const Tape *t, TapeSlot s) { return slot_at(t, s)->dep; }
+
+void tape_set_fusion(Tape *t, bool on) {
+  ASSERT(!t->finished);
+  t->nofuse = !on;
+}
+
+size_t tape_nfused(const Tape *t) { return tape_fuse_count(t->fusion); }
 
 /* ---- elementwise kernels ------------------------------------------------- */
 
@@ -1865,7 +1927,8 @@ static void forward(TapeState *st, const Instr *I) {
     y[0] = log_diag_sum(A, slot_of(st, I->a)->rows);
     break;
   case TAPE_DIST:
-    y[0] = I->family->lpdf(st->views + I->view_off, 1.0, NULL);
+    y[0] = I->fused > 0 ? tape_fuse_value(t->fusion, I->fused - 1, st->v)
+                        : I->family->lpdf(st->views + I->view_off, 1.0, NULL);
     break;
   case TAPE_SUM_SCALARS:
     y[0] = sum_scalars(st, I);
@@ -1884,7 +1947,11 @@ static void forward(TapeState *st, const Instr *I) {
  * adjoints. */
 static void dist_forward_grad(TapeState *st, const Instr *I) {
   double *y = st->val + st->t->slots[I->out].off;
-  y[0] = I->family->lpdf(st->views + I->view_off, 1.0, st->grads + I->view_off);
+  if (I->fused > 0)
+    y[0] = tape_fuse_grad(st->t->fusion, I->fused - 1, st->v, st->a, 1.0);
+  else
+    y[0] = I->family->lpdf(st->views + I->view_off, 1.0,
+                           st->grads + I->view_off);
 }
 
 /* Runs instruction I backwards: adds its output adjoint times its partials
@@ -1975,7 +2042,9 @@ static void reverse(TapeState *st, const Instr *I) {
     break;
   }
   case TAPE_DIST:
-    if (G[0] != 0.0)
+    if (G[0] != 0.0 && I->fused > 0)
+      tape_fuse_grad(t->fusion, I->fused - 1, st->v, st->a, G[0]);
+    else if (G[0] != 0.0)
       I->family->lpdf(st->views + I->view_off, G[0], st->grads + I->view_off);
     break;
   case TAPE_SUM_SCALARS:
@@ -2007,7 +2076,7 @@ static void bind_slots(TapeState *st) {
     case SLOT_PARAM:
     case SLOT_VALUE:
       st->v[s] = st->val + x->off;
-      st->a[s] = x->dep ? st->adj + x->off : NULL;
+      st->a[s] = x->dep && !x->noadj ? st->adj + x->off : NULL;
       break;
     case SLOT_CONST:
       st->v[s] = t->pool + x->off;

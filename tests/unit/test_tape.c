@@ -30,6 +30,7 @@
 
 #include "check.h"
 #include "dist.h"
+#include "tape_fuse.h"
 
 /* Relative step of the central differences and the tolerance of the
  * gradient comparison: the truncation error is O(h^2) and the rounding
@@ -1854,6 +1855,435 @@ static void test_threads(void) {
   tape_free(t);
 }
 
+/* ---- fusion (tape_fuse.c) -------------------------------------------------
+ *
+ * Fused DISTs are checked against the same tape built with fusion off
+ * (tape_set_fusion): values and gradients agree to rounding (the fused
+ * location sums its terms in another order), central differences agree
+ * with the fused gradient, and tape_forward still gives every slot. The
+ * families are the real Normal and Bernoulli: fusion recognises them. */
+
+enum { FZ_N = 13, FZ_J = 5, FZ_CASES = 400 };
+
+/* A tape being built from random choices; theta grows with each param. */
+typedef struct Fz {
+  Tape *t;
+  size_t dim;
+  size_t idx[FZ_N];
+  TapeSlot terms[16];
+  int nterms;
+  char err[TAPE_ERR_LEN];
+} Fz;
+
+static int fz_pick(int n) { return (int)(unif01() * n); }
+
+static TapeSlot fz_param(Fz *f, size_t len) {
+  TapeSlot s = tape_param(f->t, f->dim, len == 1 ? 0 : 1, len, 1);
+  f->dim += len;
+  return s;
+}
+
+static TapeSlot fz_const(Fz *f, size_t len, double lo, double hi) {
+  double x[FZ_N > FZ_J ? FZ_N : FZ_J];
+  fill(x, len, lo, hi);
+  return tape_const(f->t, len == 1 ? 0 : 1, len, 1, x);
+}
+
+static TapeSlot fz_op1(Fz *f, TapeOp op, TapeSlot a) {
+  return tape_op1(f->t, op, a, f->err);
+}
+
+static TapeSlot fz_op2(Fz *f, TapeOp op, TapeSlot a, TapeSlot b) {
+  return tape_op2(f->t, op, a, b, f->err);
+}
+
+static TapeSlot fz_gather(Fz *f, TapeSlot src, size_t len) {
+  size_t idx[FZ_N];
+  for (int i = 0; i < FZ_N; i++)
+    idx[i] = len == 1 ? 0 : f->idx[i];
+  return tape_op(f->t, TAPE_GATHER, &src, 1, idx, FZ_N, f->err);
+}
+
+/* A scalar: theta, a constant, or computed from theta. */
+static TapeSlot fz_scalar(Fz *f) {
+  switch (fz_pick(4)) {
+  case 0:
+    return fz_param(f, 1);
+  case 1:
+    return fz_const(f, 1, -1.4, 1.6);
+  case 2:
+    return fz_op1(f, TAPE_EXP, fz_param(f, 1));
+  default:
+    return fz_op2(f, TAPE_MUL, fz_param(f, 1), fz_param(f, 1));
+  }
+}
+
+/* A leaf of FZ_N elements: vectors and gathers of theta, of data and of
+ * computed vectors. */
+static TapeSlot fz_leaf(Fz *f) {
+  switch (fz_pick(7)) {
+  case 0:
+    return fz_param(f, FZ_N);
+  case 1:
+    return fz_const(f, FZ_N, -1.2, 1.3);
+  case 2:
+    return fz_gather(f, fz_param(f, FZ_J), FZ_J);
+  case 3:
+    return fz_gather(f, fz_const(f, FZ_J, -1.1, 0.9), FZ_J);
+  case 4:
+    return fz_gather(f, fz_op1(f, TAPE_TANH, fz_param(f, FZ_J)), FZ_J);
+  case 5:
+    return fz_op1(f, TAPE_TANH, fz_param(f, FZ_N));
+  default:
+    return fz_gather(f, fz_param(f, 1), 1);
+  }
+}
+
+/* A random expression of FZ_N elements; sometimes also read by another
+ * live instruction (a term of the output), which must stop fusion there. */
+static TapeSlot fz_expr(Fz *f, int depth) {
+  TapeSlot e;
+  if (depth == 0 || fz_pick(4) == 0)
+    return fz_leaf(f);
+  switch (fz_pick(11)) {
+  case 0:
+    e = fz_op2(f, TAPE_ADD, fz_expr(f, depth - 1), fz_expr(f, depth - 1));
+    break;
+  case 1:
+    e = fz_op2(f, TAPE_SUB, fz_expr(f, depth - 1), fz_expr(f, depth - 1));
+    break;
+  case 2:
+    e = fz_op2(f, TAPE_ADD, fz_scalar(f), fz_expr(f, depth - 1));
+    break;
+  case 3:
+    e = fz_op2(f, TAPE_SUB, fz_expr(f, depth - 1), fz_scalar(f));
+    break;
+  case 4:
+    e = fz_op1(f, TAPE_NEG, fz_expr(f, depth - 1));
+    break;
+  case 5:
+    e = fz_op2(f, TAPE_MUL, fz_scalar(f), fz_expr(f, depth - 1));
+    break;
+  case 6:
+    e = fz_op2(f, TAPE_MUL, fz_expr(f, depth - 1), fz_scalar(f));
+    break;
+  case 7:
+    e = fz_op2(f, TAPE_MUL, fz_expr(f, depth - 1),
+               fz_const(f, 1, 0.6, 1.4));
+    break;
+  case 8: /* not affine: a leaf of the fused expression */
+    e = fz_op2(f, TAPE_MUL, fz_expr(f, depth - 1), fz_expr(f, depth - 1));
+    break;
+  case 9:
+    e = fz_op1(f, TAPE_COPY, fz_expr(f, depth - 1));
+    break;
+  default: {
+    const size_t shape[3] = {1, FZ_N, 1};
+    TapeSlot in = fz_expr(f, depth - 1);
+    e = tape_op(f->t, TAPE_RESHAPE, &in, 1, shape, 3, f->err);
+  }
+  }
+  if (fz_pick(8) == 0 && f->nterms < 8)
+    f->terms[f->nterms++] = fz_op1(f, TAPE_SUM, e);
+  return e;
+}
+
+/* The likelihood: Normal (data, a vector or a scalar of theta as x; one
+ * sigma or one per observation) or Bernoulli through LOGISTIC; sometimes
+ * scaled, so that its output adjoint is not 1. */
+static TapeSlot fz_likelihood(Fz *f, TapeSlot eta) {
+  TapeSlot lp;
+  if (fz_pick(3) == 0) {
+    double y[FZ_N];
+    for (int i = 0; i < FZ_N; i++)
+      y[i] = unif01() < 0.5 ? 1.0 : 0.0;
+    TapeSlot p = fz_op1(f, TAPE_LOGISTIC, eta);
+    if (fz_pick(4) == 0)
+      p = fz_op1(f, TAPE_COPY, p);
+    lp = tape_dist(f->t, &dist_bernoulli, tape_const(f->t, 1, FZ_N, 1, y),
+                   &p, 1, f->err);
+  } else {
+    const int xk = fz_pick(4), sk = fz_pick(3);
+    TapeSlot x = xk == 0   ? fz_param(f, FZ_N)
+                 : xk == 1 ? fz_param(f, 1)
+                           : fz_const(f, FZ_N, -2.0, 2.0);
+    TapeSlot ps[2] = {eta, sk == 0   ? fz_op1(f, TAPE_EXP, fz_param(f, 1))
+                           : sk == 1 ? fz_const(f, 1, 0.8, 1.6)
+                                     : fz_op1(f, TAPE_EXP, fz_param(f, FZ_N))};
+    lp = tape_dist(f->t, &dist_normal, x, ps, 2, f->err);
+  }
+  if (fz_pick(4) == 0)
+    lp = fz_op2(f, TAPE_MUL, lp, fz_const(f, 1, 0.5, 0.9));
+  return lp;
+}
+
+/* The random tape of case seed; the same choices whether fused or not. */
+static Tape *fz_build(uint64_t seed, bool fused, TapeSlot *eta_out) {
+  rng_state = seed;
+  Fz f = {.t = tape_alloc(0)};
+  for (int i = 0; i < FZ_N; i++)
+    f.idx[i] = (size_t)fz_pick(FZ_J);
+  TapeSlot eta = fz_expr(&f, 4);
+  if (eta_out)
+    *eta_out = eta;
+  f.terms[f.nterms++] = fz_likelihood(&f, eta);
+  TapeSlot out = tape_op(f.t, TAPE_SUM_SCALARS, f.terms, f.nterms, NULL, 0,
+                         f.err);
+  tape_set_output(f.t, out);
+  tape_set_fusion(f.t, fused);
+  tape_finish(f.t);
+  return f.t;
+}
+
+/* Whether a and b agree to rounding. */
+static bool fz_close(double a, double b) {
+  return (a == b) || fabs(a - b) <= 1e-10 * (1.0 + fabs(a));
+}
+
+/* The fused and unfused tapes at theta: the same log density, gradient,
+ * and slot values after tape_forward. */
+static void fz_compare(const Tape *tf, const Tape *tu, const double *theta,
+                       const char *what) {
+  const size_t dim = tape_dim(tf);
+  TapeState *sf = tape_state_alloc(tf), *su = tape_state_alloc(tu);
+  double *gf = doubles(dim), *gu = doubles(dim);
+  const double lf = tape_logp_grad(sf, theta, gf);
+  const double lu = tape_logp_grad(su, theta, gu);
+  if (!CHECK(fz_close(lf, lu)))
+    fprintf(stderr, "  in %s: log p %.17g fused, %.17g not\n", what, lf, lu);
+  for (size_t k = 0; k < dim; k++)
+    if (!CHECK(fz_close(gf[k], gu[k])))
+      fprintf(stderr, "  in %s: gradient %zu: %.17g fused, %.17g not\n",
+              what, k, gf[k], gu[k]);
+  CHECK(tape_logp(sf, theta) == lf);
+  tape_forward(sf, theta);
+  tape_forward(su, theta);
+  bool same = true;
+  for (TapeSlot s = 0; s < (TapeSlot)tape_nslots(tf); s++)
+    for (size_t i = 0; i < slot_len(tf, s); i++)
+      same = same && fz_close(tape_value(sf, s)[i], tape_value(su, s)[i]);
+  if (!CHECK(same))
+    fprintf(stderr, "  in %s: tape_forward values differ\n", what);
+  free(gf);
+  free(gu);
+  tape_state_free(sf);
+  tape_state_free(su);
+}
+
+/* Random compositions: fused against unfused, and finite differences. */
+static void test_fuse_random(void) {
+  int fused = 0;
+  for (int c = 0; c < FZ_CASES; c++) {
+    const uint64_t seed = 0x9E3779B97F4A7C15ULL * (uint64_t)(c + 1);
+    Tape *tf = fz_build(seed, true, NULL), *tu = fz_build(seed, false, NULL);
+    CHECK_EQ_INT(tape_nfused(tu), 0);
+    CHECK_EQ_INT(tape_dim(tf), tape_dim(tu));
+    fused += tape_nfused(tf) > 0;
+    const size_t dim = tape_dim(tf);
+    double *theta = doubles(dim);
+    fill(theta, dim, -0.6, 0.6);
+    char what[64];
+    snprintf(what, sizeof what, "random fused case %d", c);
+    fz_compare(tf, tu, theta, what);
+    if (c % 4 == 0)
+      check_gradient(tf, theta, what);
+    free(theta);
+    tape_free(tf);
+    tape_free(tu);
+  }
+  /* most cases must really fuse, or the comparison tests nothing */
+  if (!CHECK(fused > FZ_CASES / 2))
+    fprintf(stderr, "  only %d of %d random cases fused\n", fused, FZ_CASES);
+}
+
+/* The three models of the benchmark, small: each fuses its likelihood. */
+static void test_fuse_models(void) {
+  enum { N = 37, K = 3, J = 6 };
+  char err[TAPE_ERR_LEN];
+  double X[N * K], y[N], yb[N], x[N], theta[J + 4];
+  size_t g[N];
+  fill(X, N * K, -1.3, 1.7);
+  fill(y, N, -2.1, 2.6);
+  fill(x, N, -1.5, 1.5);
+  for (int i = 0; i < N; i++) {
+    yb[i] = unif01() < 0.4 ? 1.0 : 0.0;
+    g[i] = (size_t)(unif01() * J);
+  }
+  fill(theta, J + 4, -0.7, 0.8);
+  for (int model = 0; model < 3; model++) {
+    Tape *t[2];
+    for (int fused = 0; fused < 2; fused++) {
+      Tape *tp = t[fused] = tape_alloc(0);
+      TapeSlot lik;
+      if (model < 2) { /* alpha + X @ beta: Normal, then Bernoulli(logit) */
+        TapeSlot beta = tape_param(tp, 0, 1, K, 1);
+        TapeSlot alpha = tape_param(tp, K, 0, 1, 1);
+        TapeSlot eta = tape_op2(
+            tp, TAPE_ADD, alpha,
+            tape_op2(tp, TAPE_MATVEC, tape_const(tp, 2, N, K, X), beta, err),
+            err);
+        TapeSlot ps[2] = {eta, tape_op1(tp, TAPE_EXP,
+                                        tape_param(tp, K + 1, 0, 1, 1), err)};
+        if (model == 1)
+          ps[0] = tape_op1(tp, TAPE_LOGISTIC, eta, err);
+        lik = model == 0 ? tape_dist(tp, &dist_normal,
+                                     tape_const(tp, 1, N, 1, y), ps, 2, err)
+                         : tape_dist(tp, &dist_bernoulli,
+                                     tape_const(tp, 1, N, 1, yb), ps, 1, err);
+      } else { /* a[g] + b * x */
+        TapeSlot a = tape_param(tp, 0, 1, J, 1);
+        TapeSlot b = tape_param(tp, J, 0, 1, 1);
+        TapeSlot mu = tape_op2(
+            tp, TAPE_ADD, tape_op(tp, TAPE_GATHER, &a, 1, g, N, err),
+            tape_op2(tp, TAPE_MUL, b, tape_const(tp, 1, N, 1, x), err), err);
+        TapeSlot ps[2] = {mu, tape_op1(tp, TAPE_EXP,
+                                       tape_param(tp, J + 1, 0, 1, 1), err)};
+        lik = tape_dist(tp, &dist_normal, tape_const(tp, 1, N, 1, y), ps, 2,
+                        err);
+      }
+      tape_set_fusion(tp, fused);
+      finish(tp, lik);
+    }
+    CHECK_EQ_INT(tape_nfused(t[1]), 1);
+    CHECK_EQ_INT(tape_nfused(t[0]), 0);
+    fz_compare(t[1], t[0], theta, "model");
+    check_gradient(t[1], theta, "fused model");
+    tape_free(t[0]);
+    tape_free(t[1]);
+  }
+}
+
+/* A fused DIST at the edges of its support gives what the family gives;
+ * Bernoulli(logistic(eta)) is the stable logit form. */
+static void test_fuse_edges(void) {
+  char err[TAPE_ERR_LEN];
+  const double y[4] = {0.3, -1.2, 2.2, 0.7}, yb[4] = {1, 0, 0, 1};
+  const double xs[4] = {0.4, -0.8, 1.3, 0.2};
+  for (int fused = 0; fused < 2; fused++) {
+    /* Normal(y | b * xs + c, sigma): theta = (b, c, sigma) */
+    Tape *t = tape_alloc(0);
+    TapeSlot mu = tape_op2(
+        t, TAPE_ADD,
+        tape_op2(t, TAPE_MUL, tape_param(t, 0, 0, 1, 1),
+                 tape_const(t, 1, 4, 1, xs), err),
+        tape_param(t, 1, 0, 1, 1), err);
+    TapeSlot ps[2] = {mu, tape_param(t, 2, 0, 1, 1)};
+    tape_set_fusion(t, fused);
+    finish(t, tape_dist(t, &dist_normal, tape_const(t, 1, 4, 1, y), ps, 2,
+                        err));
+    CHECK_EQ_INT(tape_nfused(t), fused);
+    TapeState *st = tape_state_alloc(t);
+    double g[3];
+    const double bad[][3] = {{0.5, 0.1, 0.0},  {0.5, 0.1, -1.0},
+                             {NAN, 0.1, 1.0},  {0.5, INFINITY, 1.0},
+                             {0.5, 0.1, NAN},  {0.5, 0.1, INFINITY}};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+      CHECK(tape_logp(st, bad[k]) == -INFINITY);
+      CHECK(tape_logp_grad(st, bad[k], g) == -INFINITY);
+      CHECK(g[0] == 0.0 && g[1] == 0.0 && g[2] == 0.0);
+    }
+    tape_state_free(st);
+    tape_free(t);
+
+    /* Bernoulli(yb | logistic(b * xs + c)): theta = (b, c) */
+    t = tape_alloc(0);
+    TapeSlot eta = tape_op2(
+        t, TAPE_ADD,
+        tape_op2(t, TAPE_MUL, tape_param(t, 0, 0, 1, 1),
+                 tape_const(t, 1, 4, 1, xs), err),
+        tape_param(t, 1, 0, 1, 1), err);
+    TapeSlot p = tape_op1(t, TAPE_LOGISTIC, eta, err);
+    tape_set_fusion(t, fused);
+    finish(t, tape_dist(t, &dist_bernoulli, tape_const(t, 1, 4, 1, yb), &p, 1,
+                        err));
+    CHECK_EQ_INT(tape_nfused(t), fused);
+    st = tape_state_alloc(t);
+    const double nan_eta[2] = {NAN, 0.0}, inf_eta[2] = {0.0, INFINITY};
+    CHECK(tape_logp(st, nan_eta) == -INFINITY);
+    CHECK(tape_logp(st, inf_eta) == -INFINITY); /* yb has zeros */
+    /* eta = c = 40 everywhere: log p = -softplus(-40) for the ones and
+     * -softplus(40) for the zeros. Unfused, p rounds to 1 and the zeros
+     * are impossible (-inf); fused, the value is right. */
+    const double big[2] = {0.0, 40.0};
+    const double want = -2.0 * log1p(exp(-40.0)) - 2.0 * (40.0 + log1p(exp(-40.0)));
+    if (fused) {
+      CHECK_NEAR(tape_logp_grad(st, big, g), want, 1e-12);
+      CHECK_NEAR(g[1], -2.0, 1e-12); /* sum of y - p = 0 + 0 - 1 - 1 */
+    } else {
+      CHECK(tape_logp(st, big) == -INFINITY);
+    }
+    tape_state_free(st);
+    tape_free(t);
+  }
+  /* Bernoulli's value must be 0 or 1 */
+  Tape *t = tape_alloc(0);
+  const double half[4] = {1, 0.5, 0, 1};
+  TapeSlot a = tape_param(t, 0, 1, 4, 1);
+  TapeSlot p = tape_op1(t, TAPE_LOGISTIC, tape_op1(t, TAPE_NEG, a, err), err);
+  finish(t, tape_dist(t, &dist_bernoulli, tape_const(t, 1, 4, 1, half), &p, 1,
+                      err));
+  CHECK_EQ_INT(tape_nfused(t), 1);
+  TapeState *st = tape_state_alloc(t);
+  const double th[4] = {0.1, 0.2, 0.3, 0.4};
+  CHECK(tape_logp(st, th) == -INFINITY);
+  tape_state_free(st);
+  tape_free(t);
+}
+
+/* What does not fuse: an intermediate read twice, a location of one
+ * element, the test family, an intermediate that is the output. */
+static void test_fuse_limits(void) {
+  char err[TAPE_ERR_LEN];
+  const double y[3] = {0.2, 0.9, -0.4};
+  double theta[3] = {0.3, -0.2, 0.45};
+  for (int k = 0; k < 3; k++) {
+    Tape *t = tape_alloc(0);
+    TapeSlot v = tape_param(t, 0, 1, 3, 1);
+    TapeSlot mu = tape_op1(t, TAPE_NEG, v, err);
+    TapeSlot ps[2] = {mu, tape_scalar(t, 1.3)};
+    const DistFamily *fam = k == 2 ? &test_normal : &dist_normal;
+    TapeSlot lik = tape_dist(t, fam, tape_const(t, 1, 3, 1, y), ps, 2, err);
+    TapeSlot terms[2] = {lik, tape_op1(t, TAPE_SUM, mu, err)};
+    finish(t, k == 0 ? lik : tape_op(t, TAPE_SUM_SCALARS, terms, 2, NULL, 0, err));
+    CHECK_EQ_INT(tape_nfused(t), k == 0 ? 1 : 0);
+    check_gradient(t, theta, "fusion limits");
+    tape_free(t);
+  }
+  /* a location of one element */
+  Tape *t = tape_alloc(0);
+  TapeSlot mu = tape_op1(t, TAPE_NEG, tape_param(t, 0, 0, 1, 1), err);
+  TapeSlot ps[2] = {mu, tape_scalar(t, 1.3)};
+  finish(t, tape_dist(t, &dist_normal, tape_const(t, 0, 1, 1, y), ps, 2, err));
+  CHECK_EQ_INT(tape_nfused(t), 0);
+  tape_free(t);
+}
+
+/* Absorbed slots still get their values from tape_forward, and a fused
+ * DIST's output adjoint other than 1 (the reverse sweep) is right. */
+static void test_fuse_forward(void) {
+  for (int c = 0; c < 40; c++) {
+    const uint64_t seed = 0xD1B54A32D192ED03ULL * (uint64_t)(c + 7);
+    TapeSlot ef, eu;
+    Tape *tf = fz_build(seed, true, &ef), *tu = fz_build(seed, false, &eu);
+    CHECK_EQ_INT(ef, eu);
+    const size_t dim = tape_dim(tf);
+    double *theta = doubles(dim);
+    fill(theta, dim, -0.5, 0.5);
+    TapeState *sf = tape_state_alloc(tf), *su = tape_state_alloc(tu);
+    tape_forward(sf, theta);
+    tape_forward(su, theta);
+    bool same = true;
+    for (size_t i = 0; i < FZ_N; i++)
+      same = same && tape_value(sf, ef)[i] == tape_value(su, eu)[i];
+    CHECK(same);
+    tape_state_free(sf);
+    tape_state_free(su);
+    free(theta);
+    tape_free(tf);
+    tape_free(tu);
+  }
+}
+
 /* Counting allocator: the test binary's malloc family wraps glibc's, so
  * every allocation of the process (BLAS included) is counted. Not under
  * the sanitizers, which bring their own allocator. */
@@ -1944,6 +2374,11 @@ int main(void) {
   test_errors();
   test_two_states();
   test_threads();
+  test_fuse_models();
+  test_fuse_edges();
+  test_fuse_limits();
+  test_fuse_forward();
+  test_fuse_random();
   test_no_allocation();
   return check_summary();
 }
