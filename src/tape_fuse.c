@@ -79,10 +79,13 @@ typedef enum { FUSE_NORMAL, FUSE_BERNOULLI_LOGIT } FuseKind;
 typedef enum { ROLE_LEAF, ROLE_BOTH, ROLE_FACTOR, ROLE_NONE, NROLES } FuseRole;
 
 /* The shape of the evaluation loop: how many vector and gathered terms of
- * each role, and whether x has an adjoint per observation. */
+ * each role, and what the loop may leave out. */
 typedef struct FuseShape {
   int v[NROLES], g[NROLES];
-  bool xg;
+  bool xe;   /* x has n elements (else one, broadcast) */
+  bool xg;   /* x has an adjoint per element */
+  bool unit; /* every term of role LEAF has weight 1 (a + X @ beta) */
+  bool scal; /* eta has a constant part: c, or scalar terms (alpha) */
 } FuseShape;
 
 /* One term w L(i) of eta, w = k (times s's value when s is a slot). */
@@ -108,7 +111,6 @@ struct FuseProg {
   FuseKind kind;
   size_t n;
   TapeSlot x;      /* the value */
-  size_t sx;       /* its stride: 1 (n elements) or 0 (one) */
   TapeSlot scale;  /* Normal's sigma */
   bool scale_each; /* sigma has n elements (else one) */
   double c;        /* the constant part of eta */
@@ -289,7 +291,6 @@ static bool plan_dist(Planner *P, const FuseInstr *D, FuseProg *prog) {
     return false;
   *prog = (FuseProg){.n = P->n,
                      .x = D->in[0],
-                     .sx = P->slots[D->in[0]].len == P->n,
                      .scale = TAPE_NONE};
   if (D->family == &dist_normal && D->nin == 3) {
     prog->kind = FUSE_NORMAL;
@@ -340,13 +341,22 @@ static void commit(TapeFusion *F, const Planner *P, FuseProg prog,
   prog.c = P->c;
   prog.first = F->nterms;
   prog.ns = P->ns;
-  prog.shape.xg = prog.kind == FUSE_NORMAL && prog.sx == 1 &&
-                  P->slots[prog.x].dep;
+  FuseShape *sh = &prog.shape;
+  sh->xe = P->slots[prog.x].len == prog.n;
+  sh->xg = prog.kind == FUSE_NORMAL && sh->xe && P->slots[prog.x].dep;
+  sh->scal = P->c != 0.0 || P->ns > 0;
   const size_t nt = (size_t)(P->nv + P->ng + P->ns);
   F->terms = grow(F->terms, F->nterms + nt, sizeof *F->terms);
   FuseTerm *t = F->terms + F->nterms;
-  t = by_role(P, P->v, P->nv, t, prog.shape.v);
-  t = by_role(P, P->g, P->ng, t, prog.shape.g);
+  FuseTerm *first = t;
+  t = by_role(P, P->v, P->nv, t, sh->v);
+  FuseTerm *gfirst = t;
+  t = by_role(P, P->g, P->ng, t, sh->g);
+  sh->unit = true;
+  for (int k = 0; k < sh->v[ROLE_LEAF]; k++)
+    sh->unit = sh->unit && first[k].k == 1.0;
+  for (int k = 0; k < sh->g[ROLE_LEAF]; k++)
+    sh->unit = sh->unit && gfirst[k].k == 1.0;
   memcpy(t, P->s, (size_t)P->ns * sizeof *t);
   F->nterms += nt;
   prog.grad = kernel_for(&prog);
@@ -402,6 +412,10 @@ size_t tape_fuse_count(const TapeFusion *f) { return f ? f->nprogs : 0; }
 #define AFIRST(r) ((r)[ROLE_LEAF])
 #define AEND(r) ((r)[ROLE_LEAF] + (r)[ROLE_BOTH] + (r)[ROLE_FACTOR])
 
+/* Whether the loop needs sum_i d_i: for the scalar terms, or for a
+ * broadcast x. */
+#define SUMS(sh) ((sh).scal || !(sh).xe)
+
 /* The vector and gathered terms of one call, resolved: eta_i = c +
  * sum wv[k] V[k][i] + sum wg[k] P[k][I[k][i]] (the scalar terms are in c).
  * acc* collect sum_i d_i L_k(i), the partial of a term's scalar factor. */
@@ -447,15 +461,16 @@ FUSE_INLINE void terms_init(Terms *T, const TapeFusion *F, const FuseProg *p,
 /* eta_i; keeps the leaves' elements in val for terms_give. */
 FUSE_INLINE double terms_eta(const Terms *T, size_t i, double *val,
                              const FuseShape sh) {
-  double eta = T->c;
+  double eta = sh.scal ? T->c : 0.0;
   const int nv = NTERMS(sh.v);
   for (int k = 0; k < nv; k++) {
     val[k] = T->V[k][i];
-    eta += T->wv[k] * val[k];
+    eta += sh.unit && k < sh.v[ROLE_LEAF] ? val[k] : T->wv[k] * val[k];
   }
   for (int k = 0; k < NTERMS(sh.g); k++) {
     val[nv + k] = T->P[k][T->I[k][i]];
-    eta += T->wg[k] * val[nv + k];
+    eta += sh.unit && k < sh.g[ROLE_LEAF] ? val[nv + k]
+                                          : T->wg[k] * val[nv + k];
   }
   return eta;
 }
@@ -466,11 +481,11 @@ FUSE_INLINE void terms_give(Terms *T, size_t i, double d, const double *val,
                             const FuseShape sh) {
   const int nv = NTERMS(sh.v);
   for (int k = 0; k < NSTORE(sh.v); k++)
-    T->gv[k][i] += T->wv[k] * d;
+    T->gv[k][i] += sh.unit && k < sh.v[ROLE_LEAF] ? d : T->wv[k] * d;
   for (int k = AFIRST(sh.v); k < AEND(sh.v); k++)
     T->accv[k] += d * val[k];
   for (int k = 0; k < NSTORE(sh.g); k++)
-    T->gp[k][T->I[k][i]] += T->wg[k] * d;
+    T->gp[k][T->I[k][i]] += sh.unit && k < sh.g[ROLE_LEAF] ? d : T->wg[k] * d;
   for (int k = AFIRST(sh.g); k < AEND(sh.g); k++)
     T->accg[k] += d * val[nv + k];
 }
@@ -509,15 +524,15 @@ FUSE_INLINE double normal_scalar(const TapeFusion *F, const FuseProg *p,
   Terms T;
   terms_init(&T, F, p, v, grad ? a : NULL);
   const double *x = v[p->x], inv = 1.0 / sigma, c = adj * inv;
-  const size_t sx = p->sx;
   double *gx = grad ? a[p->x] : NULL;
   double zz = 0.0, sum_d = 0.0, val[2 * FUSE_MAX_TERMS];
   for (size_t i = 0; i < p->n; i++) {
-    const double z = (x[i * sx] - terms_eta(&T, i, val, sh)) * inv;
+    const double z = (x[sh.xe ? i : 0] - terms_eta(&T, i, val, sh)) * inv;
     zz += z * z;
     if (grad) {
       const double d = c * z; /* adj d/deta; d/dx = -d */
-      sum_d += d;
+      if (SUMS(sh))
+        sum_d += d;
       if (sh.xg)
         gx[i] -= d;
       terms_give(&T, i, d, val, sh);
@@ -526,7 +541,7 @@ FUSE_INLINE double normal_scalar(const TapeFusion *F, const FuseProg *p,
   if (!isfinite(zz))
     return -INFINITY;
   if (grad) {
-    if (gx && !sx)
+    if (gx && !sh.xe)
       gx[0] -= sum_d;
     if (a[p->scale])
       a[p->scale][0] += adj * (zz - (double)p->n) * inv;
@@ -544,7 +559,6 @@ FUSE_INLINE double normal_vector(const TapeFusion *F, const FuseProg *p,
   Terms T;
   terms_init(&T, F, p, v, grad ? a : NULL);
   const double *x = v[p->x], *sg = v[p->scale];
-  const size_t sx = p->sx;
   double *gx = grad ? a[p->x] : NULL, *gs = grad ? a[p->scale] : NULL;
   double lp = 0.0, sum_d = 0.0, val[2 * FUSE_MAX_TERMS];
   for (size_t i = 0; i < p->n; i++) {
@@ -552,11 +566,12 @@ FUSE_INLINE double normal_vector(const TapeFusion *F, const FuseProg *p,
     if (!(sigma > 0.0 && sigma < INFINITY))
       return -INFINITY;
     const double inv = 1.0 / sigma;
-    const double z = (x[i * sx] - terms_eta(&T, i, val, sh)) * inv;
+    const double z = (x[sh.xe ? i : 0] - terms_eta(&T, i, val, sh)) * inv;
     lp += -0.5 * z * z - log(sigma);
     if (grad) {
       const double d = adj * (z * inv);
-      sum_d += d;
+      if (SUMS(sh))
+        sum_d += d;
       if (sh.xg)
         gx[i] -= d;
       if (gs)
@@ -567,7 +582,7 @@ FUSE_INLINE double normal_vector(const TapeFusion *F, const FuseProg *p,
   if (!isfinite(lp))
     return -INFINITY;
   if (grad) {
-    if (gx && !sx)
+    if (gx && !sh.xe)
       gx[0] -= sum_d;
     terms_finish(&T, F, p, v, a, sum_d);
   }
@@ -587,18 +602,18 @@ FUSE_INLINE double bernoulli_logit(const TapeFusion *F, const FuseProg *p,
   Terms T;
   terms_init(&T, F, p, v, grad ? a : NULL);
   const double *x = v[p->x];
-  const size_t sx = p->sx;
   double lp = 0.0, sum_d = 0.0, val[2 * FUSE_MAX_TERMS];
   bool bad = false;
   for (size_t i = 0; i < p->n; i++) {
-    const double eta = terms_eta(&T, i, val, sh), y = x[i * sx];
+    const double eta = terms_eta(&T, i, val, sh), y = x[sh.xe ? i : 0];
     bad |= !(y == 0.0 || y == 1.0);
     const double e = exp(-fabs(eta));
     lp += (y == 1.0 ? fmin(eta, 0.0) : -fmax(eta, 0.0)) - log1p(e);
     if (grad) {
       const double r = 1.0 / (1.0 + e);
       const double d = adj * (y - (eta >= 0.0 ? r : e * r));
-      sum_d += d;
+      if (SUMS(sh))
+        sum_d += d;
       terms_give(&T, i, d, val, sh);
     }
   }
@@ -609,30 +624,38 @@ FUSE_INLINE double bernoulli_logit(const TapeFusion *F, const FuseProg *p,
   return lp;
 }
 
-/* Shapes that get gradient kernels of their own, with every count a
- * constant: the loops over terms unroll, the factors' sums stay in
- * registers and no branch asks which adjoints exist. (The generic kernel
- * keeps the sums in memory, a store-to-load chain in every iteration, and
- * was 1.5 to 2 times slower on the varying-intercepts model.) Each entry:
- * a name, the vector terms by role (leaf, both, factor, none), then the
- * gathered terms likewise. */
+/* Shapes that get gradient kernels of their own, with every count and
+ * flag a constant: the loops over terms unroll, the factors' sums stay in
+ * registers, and nothing is computed or tested that the shape does not
+ * need. (The generic kernel keeps the sums in memory, a store-to-load
+ * chain in every iteration; it was 1.5 to 2 times slower on the
+ * varying-intercepts model.) Each entry: a name, whether eta has a
+ * constant part (scal), the vector terms by role (leaf, both, factor,
+ * none), then the gathered terms likewise. All have x of n elements
+ * without an adjoint (data) and LEAF terms of weight 1. */
 /* clang-format off */
 #define FUSE_SHAPES(X)                                                       \
-  X(v,     1, 0, 0, 0,  0, 0, 0, 0) /* alpha + X @ beta */                  \
-  X(f,     0, 0, 1, 0,  0, 0, 0, 0) /* alpha + b * x */                     \
-  X(ff,    0, 0, 2, 0,  0, 0, 0, 0) /* alpha + b * x + c * z */             \
-  X(fff,   0, 0, 3, 0,  0, 0, 0, 0)                                         \
-  X(vf,    1, 0, 1, 0,  0, 0, 0, 0) /* X @ beta + b * x */                  \
-  X(g,     0, 0, 0, 0,  1, 0, 0, 0) /* a[g] */                              \
-  X(fg,    0, 0, 1, 0,  1, 0, 0, 0) /* a[g] + b * x */                      \
-  X(ffg,   0, 0, 2, 0,  1, 0, 0, 0)                                         \
-  X(vg,    1, 0, 0, 0,  1, 0, 0, 0) /* a[g] + X @ beta */                   \
-  X(gg,    0, 0, 0, 0,  2, 0, 0, 0) /* a[g] + c[h] */                       \
-  X(fgg,   0, 0, 1, 0,  2, 0, 0, 0)
+  X(v1,   1,  1, 0, 0, 0,  0, 0, 0, 0) /* alpha + X @ beta */               \
+  X(v,    0,  1, 0, 0, 0,  0, 0, 0, 0) /* X @ beta */                       \
+  X(f1,   1,  0, 0, 1, 0,  0, 0, 0, 0) /* alpha + b * x */                  \
+  X(ff1,  1,  0, 0, 2, 0,  0, 0, 0, 0) /* alpha + b * x + c * z */          \
+  X(g,    0,  0, 0, 0, 0,  1, 0, 0, 0) /* a[g] */                           \
+  X(g1,   1,  0, 0, 0, 0,  1, 0, 0, 0) /* alpha + a[g] */                   \
+  X(fg,   0,  0, 0, 1, 0,  1, 0, 0, 0) /* a[g] + b * x */                   \
+  X(fg1,  1,  0, 0, 1, 0,  1, 0, 0, 0) /* alpha + a[g] + b * x */           \
+  X(ffg,  0,  0, 0, 2, 0,  1, 0, 0, 0) /* a[g] + b * x + c * z */           \
+  X(vg,   0,  1, 0, 0, 0,  1, 0, 0, 0) /* a[g] + X @ beta */                \
+  X(gg,   0,  0, 0, 0, 0,  2, 0, 0, 0) /* a[g] + c[h] */                    \
+  X(gg1,  1,  0, 0, 0, 0,  2, 0, 0, 0) /* alpha + a[g] + c[h] */
 /* clang-format on */
 
-#define FUSE_SHAPE(vl, vb, vf, vn, gl, gb, gf, gn)                             \
-  ((FuseShape){{vl, vb, vf, vn}, {gl, gb, gf, gn}, false})
+#define FUSE_SHAPE(sc, vl, vb, vf, vn, gl, gb, gf, gn)                         \
+  ((FuseShape){.v = {vl, vb, vf, vn},                                          \
+               .g = {gl, gb, gf, gn},                                          \
+               .xe = true,                                                     \
+               .xg = false,                                                    \
+               .unit = true,                                                   \
+               .scal = sc})
 
 /* One function per family and shape (not inlined into one dispatcher, so
  * that each gets the registers to itself), and the generic ones. */
@@ -674,7 +697,8 @@ static const struct {
 
 static bool same_shape(const FuseShape *a, const FuseShape *b) {
   return memcmp(a->v, b->v, sizeof a->v) == 0 &&
-         memcmp(a->g, b->g, sizeof a->g) == 0 && a->xg == b->xg;
+         memcmp(a->g, b->g, sizeof a->g) == 0 && a->xe == b->xe &&
+         a->xg == b->xg && a->unit == b->unit && a->scal == b->scal;
 }
 
 /* The gradient kernel of a program (chosen when it is planned). */

@@ -2153,6 +2153,81 @@ static void test_fuse_models(void) {
   }
 }
 
+/* The locations that have kernels of their own (tape_fuse.c, FUSE_SHAPES),
+ * each for Normal and Bernoulli, fused against unfused: a recipe letter per
+ * term: 'a' a scalar of theta (alpha), 'v' a computed vector (X @ beta),
+ * 'f' a scalar of theta times data (b * x), 'g' a gather of theta (a[g]). */
+static void test_fuse_shapes(void) {
+  static const char *const recipes[] = {"av", "v",  "af", "aff", "g",  "ag",
+                                        "fg", "afg", "ffg", "vg", "gg", "agg",
+                                        "afff", "vv", "fgv"};
+  enum { N = 23, K = 2, J = 4 };
+  char err[TAPE_ERR_LEN];
+  double X[N * K], x[4][N], y[N], yb[N], theta[40];
+  size_t idx[N];
+  fill(X, N * K, -1.1, 1.2);
+  fill(y, N, -1.5, 1.9);
+  for (int i = 0; i < N; i++) {
+    yb[i] = unif01() < 0.5 ? 1.0 : 0.0;
+    idx[i] = (size_t)(unif01() * J);
+  }
+  fill(theta, 40, -0.6, 0.7);
+  for (int k = 0; k < 4; k++)
+    fill(x[k], N, -1.3, 1.3);
+  for (size_t r = 0; r < sizeof recipes / sizeof *recipes; r++)
+    for (int family = 0; family < 2; family++) {
+      Tape *t[2];
+      for (int fused = 0; fused < 2; fused++) {
+        Tape *tp = t[fused] = tape_alloc(0);
+        size_t off = 0;
+        int nf = 0;
+        TapeSlot eta = TAPE_NONE;
+        for (const char *c = recipes[r]; *c; c++) {
+          TapeSlot term;
+          if (*c == 'a') {
+            term = tape_param(tp, off++, 0, 1, 1);
+          } else if (*c == 'v') {
+            TapeSlot beta = tape_param(tp, off, 1, K, 1);
+            off += K;
+            term = tape_op2(tp, TAPE_MATVEC, tape_const(tp, 2, N, K, X), beta,
+                            err);
+          } else if (*c == 'f') {
+            term = tape_op2(tp, TAPE_MUL, tape_param(tp, off++, 0, 1, 1),
+                            tape_const(tp, 1, N, 1, x[nf++]), err);
+          } else {
+            TapeSlot a = tape_param(tp, off, 1, J, 1);
+            off += J;
+            term = tape_op(tp, TAPE_GATHER, &a, 1, idx, N, err);
+          }
+          eta = eta == TAPE_NONE ? term : tape_op2(tp, TAPE_ADD, eta, term, err);
+        }
+        TapeSlot lik;
+        if (family == 0) {
+          TapeSlot ps[2] = {eta, tape_op1(tp, TAPE_EXP,
+                                          tape_param(tp, off, 0, 1, 1), err)};
+          lik = tape_dist(tp, &dist_normal, tape_const(tp, 1, N, 1, y), ps, 2,
+                          err);
+        } else {
+          TapeSlot p = tape_op1(tp, TAPE_LOGISTIC, eta, err);
+          lik = tape_dist(tp, &dist_bernoulli, tape_const(tp, 1, N, 1, yb), &p,
+                          1, err);
+        }
+        tape_set_fusion(tp, fused);
+        finish(tp, lik);
+      }
+      /* a bare X @ beta is no expression to fuse into Normal's mu */
+      const bool bare = family == 0 && strcmp(recipes[r], "v") == 0;
+      CHECK_EQ_INT(tape_nfused(t[1]), bare ? 0 : 1);
+      char what[64];
+      snprintf(what, sizeof what, "fused %s location %s",
+               family ? "Bernoulli" : "Normal", recipes[r]);
+      fz_compare(t[1], t[0], theta, what);
+      check_gradient(t[1], theta, what);
+      tape_free(t[0]);
+      tape_free(t[1]);
+    }
+}
+
 /* A fused DIST at the edges of its support gives what the family gives;
  * Bernoulli(logistic(eta)) is the stable logit form. */
 static void test_fuse_edges(void) {
@@ -2375,6 +2450,7 @@ int main(void) {
   test_two_states();
   test_threads();
   test_fuse_models();
+  test_fuse_shapes();
   test_fuse_edges();
   test_fuse_limits();
   test_fuse_forward();
