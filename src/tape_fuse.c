@@ -461,7 +461,7 @@ FUSE_INLINE void terms_init(Terms *T, const TapeFusion *F, const FuseProg *p,
 /* eta_i; keeps the leaves' elements in val for terms_give. */
 FUSE_INLINE double terms_eta(const Terms *T, size_t i, double *val,
                              const FuseShape sh) {
-  double eta = sh.scal ? T->c : 0.0;
+  double eta = sh.scal ? T->c : -0.0; /* x + -0.0 is x: folds away */
   const int nv = NTERMS(sh.v);
   for (int k = 0; k < nv; k++) {
     val[k] = T->V[k][i];
