@@ -296,9 +296,15 @@ static bool plan_dist(Planner *P, const FuseInstr *D, FuseProg *prog) {
     prog->kind = FUSE_NORMAL;
     prog->scale = D->in[2];
     prog->scale_each = P->slots[D->in[2]].len == P->n;
-    if (P->slots[D->in[1]].len != P->n)
-      return false;
-    walk(P, D->in[1], 1.0, TAPE_NONE);
+    /* a scalar mu is the affine expression of one term: such DISTs (a
+     * hierarchical prior a ~ Normal(mu_a, sigma_a), y ~ Normal(mu,
+     * sigma)) absorb nothing but still save the family's separate
+     * validity passes */
+    if (P->slots[D->in[1]].len == 1)
+      leaf(P, D->in[1], 1.0, TAPE_NONE);
+    else
+      walk(P, D->in[1], 1.0, TAPE_NONE);
+    return !P->full;
   } else if (D->family == &dist_bernoulli && D->nin == 2) {
     prog->kind = FUSE_BERNOULLI_LOGIT;
     const FuseInstr *L = producer(P, unalias(P, D->in[1]));
@@ -635,43 +641,53 @@ FUSE_INLINE double bernoulli_logit(const TapeFusion *F, const FuseProg *p,
  * without an adjoint (data) and LEAF terms of weight 1. */
 /* clang-format off */
 #define FUSE_SHAPES(X)                                                       \
-  X(v1,   1,  1, 0, 0, 0,  0, 0, 0, 0) /* alpha + X @ beta */               \
-  X(v,    0,  1, 0, 0, 0,  0, 0, 0, 0) /* X @ beta */                       \
-  X(f1,   1,  0, 0, 1, 0,  0, 0, 0, 0) /* alpha + b * x */                  \
-  X(ff1,  1,  0, 0, 2, 0,  0, 0, 0, 0) /* alpha + b * x + c * z */          \
-  X(g,    0,  0, 0, 0, 0,  1, 0, 0, 0) /* a[g] */                           \
-  X(g1,   1,  0, 0, 0, 0,  1, 0, 0, 0) /* alpha + a[g] */                   \
-  X(fg,   0,  0, 0, 1, 0,  1, 0, 0, 0) /* a[g] + b * x */                   \
-  X(fg1,  1,  0, 0, 1, 0,  1, 0, 0, 0) /* alpha + a[g] + b * x */           \
-  X(ffg,  0,  0, 0, 2, 0,  1, 0, 0, 0) /* a[g] + b * x + c * z */           \
-  X(vg,   0,  1, 0, 0, 0,  1, 0, 0, 0) /* a[g] + X @ beta */                \
-  X(gg,   0,  0, 0, 0, 0,  2, 0, 0, 0) /* a[g] + c[h] */                    \
-  X(gg1,  1,  0, 0, 0, 0,  2, 0, 0, 0) /* alpha + a[g] + c[h] */
+  X(v1,   1, 0,  1, 0, 0, 0,  0, 0, 0, 0) /* alpha + X @ beta */            \
+  X(v,    0, 0,  1, 0, 0, 0,  0, 0, 0, 0) /* X @ beta */                    \
+  X(f1,   1, 0,  0, 0, 1, 0,  0, 0, 0, 0) /* alpha + b * x */               \
+  X(ff1,  1, 0,  0, 0, 2, 0,  0, 0, 0, 0) /* alpha + b * x + c * z */       \
+  X(g,    0, 0,  0, 0, 0, 0,  1, 0, 0, 0) /* a[g] */                        \
+  X(g1,   1, 0,  0, 0, 0, 0,  1, 0, 0, 0) /* alpha + a[g] */                \
+  X(fg,   0, 0,  0, 0, 1, 0,  1, 0, 0, 0) /* a[g] + b * x */                \
+  X(fg1,  1, 0,  0, 0, 1, 0,  1, 0, 0, 0) /* alpha + a[g] + b * x */        \
+  X(ffg,  0, 0,  0, 0, 2, 0,  1, 0, 0, 0) /* a[g] + b * x + c * z */        \
+  X(vg,   0, 0,  1, 0, 0, 0,  1, 0, 0, 0) /* a[g] + X @ beta */             \
+  X(gg,   0, 0,  0, 0, 0, 0,  2, 0, 0, 0) /* a[g] + c[h] */                 \
+  X(gg1,  1, 0,  0, 0, 0, 0,  2, 0, 0, 0) /* alpha + a[g] + c[h] */
+
+/* Normal only: a scalar location, x data or of theta. */
+#define FUSE_NORMAL_SHAPES(X)                                                \
+  X(s,    1, 0,  0, 0, 0, 0,  0, 0, 0, 0) /* y ~ Normal(mu, sigma) */       \
+  X(sx,   1, 1,  0, 0, 0, 0,  0, 0, 0, 0) /* a ~ Normal(mu_a, sigma_a) */   \
+  X(zx,   0, 1,  0, 0, 0, 0,  0, 0, 0, 0) /* z ~ Normal(0, 1) */
 /* clang-format on */
 
-#define FUSE_SHAPE(sc, vl, vb, vf, vn, gl, gb, gf, gn)                         \
+#define FUSE_SHAPE(sc, x, vl, vb, vf, vn, gl, gb, gf, gn)                      \
   ((FuseShape){.v = {vl, vb, vf, vn},                                          \
                .g = {gl, gb, gf, gn},                                          \
                .xe = true,                                                     \
-               .xg = false,                                                    \
+               .xg = x,                                                        \
                .unit = true,                                                   \
                .scal = sc})
 
 /* One function per family and shape (not inlined into one dispatcher, so
  * that each gets the registers to itself), and the generic ones. */
-#define X(name, ...)                                                           \
+#define NORMAL(name, ...)                                                      \
   static double normal_##name(const TapeFusion *F, const FuseProg *p,          \
                               const double *const *v, double *const *a,        \
                               double adj) {                                    \
     return normal_scalar(F, p, v, a, adj, true, FUSE_SHAPE(__VA_ARGS__));      \
-  }                                                                            \
+  }
+#define BERNOULLI(name, ...)                                                   \
   static double bernoulli_##name(const TapeFusion *F, const FuseProg *p,       \
                                  const double *const *v, double *const *a,     \
                                  double adj) {                                 \
     return bernoulli_logit(F, p, v, a, adj, true, FUSE_SHAPE(__VA_ARGS__));    \
   }
-FUSE_SHAPES(X)
-#undef X
+FUSE_SHAPES(NORMAL)
+FUSE_SHAPES(BERNOULLI)
+FUSE_NORMAL_SHAPES(NORMAL)
+#undef NORMAL
+#undef BERNOULLI
 
 static double normal_any(const TapeFusion *F, const FuseProg *p,
                          const double *const *v, double *const *a,
@@ -690,9 +706,11 @@ static const struct {
   FuseShape shape;
   FuseKernel normal, bernoulli;
 } kernels[] = {
-#define X(name, ...) {FUSE_SHAPE(__VA_ARGS__), normal_##name, bernoulli_##name},
-    FUSE_SHAPES(X)
-#undef X
+#define BOTH(name, ...) {FUSE_SHAPE(__VA_ARGS__), normal_##name, bernoulli_##name},
+#define NORMAL(name, ...) {FUSE_SHAPE(__VA_ARGS__), normal_##name, NULL},
+    FUSE_SHAPES(BOTH) FUSE_NORMAL_SHAPES(NORMAL)
+#undef BOTH
+#undef NORMAL
 };
 
 static bool same_shape(const FuseShape *a, const FuseShape *b) {
@@ -705,9 +723,11 @@ static bool same_shape(const FuseShape *a, const FuseShape *b) {
 static FuseKernel kernel_for(const FuseProg *p) {
   const bool normal = p->kind == FUSE_NORMAL;
   if (!(normal && p->scale_each))
-    for (size_t i = 0; i < sizeof kernels / sizeof *kernels; i++)
-      if (same_shape(&p->shape, &kernels[i].shape))
-        return normal ? kernels[i].normal : kernels[i].bernoulli;
+    for (size_t i = 0; i < sizeof kernels / sizeof *kernels; i++) {
+      const FuseKernel k = normal ? kernels[i].normal : kernels[i].bernoulli;
+      if (k && same_shape(&p->shape, &kernels[i].shape))
+        return k;
+    }
   return normal ? normal_any : bernoulli_any;
 }
 

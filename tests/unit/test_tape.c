@@ -2215,9 +2215,7 @@ static void test_fuse_shapes(void) {
         tape_set_fusion(tp, fused);
         finish(tp, lik);
       }
-      /* a bare X @ beta is no expression to fuse into Normal's mu */
-      const bool bare = family == 0 && strcmp(recipes[r], "v") == 0;
-      CHECK_EQ_INT(tape_nfused(t[1]), bare ? 0 : 1);
+      CHECK_EQ_INT(tape_nfused(t[1]), 1);
       char what[64];
       snprintf(what, sizeof what, "fused %s location %s",
                family ? "Bernoulli" : "Normal", recipes[r]);
@@ -2226,6 +2224,43 @@ static void test_fuse_shapes(void) {
       tape_free(t[0]);
       tape_free(t[1]);
     }
+}
+
+/* Normal DISTs with a scalar location (kernels s, sx, zx): data given a
+ * scalar mu, a hierarchical prior a ~ Normal(mu_a, sigma_a), a standard
+ * normal z ~ Normal(0, 1), and x one scalar of theta broadcast against a
+ * vector mu (the generic kernel). */
+static void test_fuse_priors(void) {
+  enum { N = 17 };
+  char err[TAPE_ERR_LEN];
+  double y[N], theta[N + 3];
+  fill(y, N, -1.9, 2.1);
+  fill(theta, N + 3, -0.8, 0.9);
+  for (int c = 0; c < 4; c++) {
+    Tape *t[2];
+    for (int fused = 0; fused < 2; fused++) {
+      Tape *tp = t[fused] = tape_alloc(0);
+      TapeSlot mu = tape_param(tp, 0, 0, 1, 1);
+      TapeSlot sigma = tape_op1(tp, TAPE_EXP, tape_param(tp, 1, 0, 1, 1), err);
+      TapeSlot a = tape_param(tp, 2, 1, N, 1);
+      TapeSlot x = c == 0 ? tape_const(tp, 1, N, 1, y) : a;
+      TapeSlot ps[2] = {mu, sigma};
+      if (c == 2) {
+        ps[0] = tape_scalar(tp, 0.0);
+        ps[1] = tape_scalar(tp, 1.0);
+      } else if (c == 3) {
+        x = mu;
+        ps[0] = tape_op1(tp, TAPE_NEG, a, err);
+      }
+      tape_set_fusion(tp, fused);
+      finish(tp, tape_dist(tp, &dist_normal, x, ps, 2, err));
+    }
+    CHECK_EQ_INT(tape_nfused(t[1]), 1);
+    fz_compare(t[1], t[0], theta, "fused prior");
+    check_gradient(t[1], theta, "fused prior");
+    tape_free(t[0]);
+    tape_free(t[1]);
+  }
 }
 
 /* A fused DIST at the edges of its support gives what the family gives;
@@ -2305,8 +2340,9 @@ static void test_fuse_edges(void) {
   tape_free(t);
 }
 
-/* What does not fuse: an intermediate read twice, a location of one
- * element, the test family, an intermediate that is the output. */
+/* What does not fuse or is not absorbed: an intermediate read twice (it
+ * stays an instruction of its own, so tape_logp computes it), the test
+ * family, a DIST of one element. */
 static void test_fuse_limits(void) {
   char err[TAPE_ERR_LEN];
   const double y[3] = {0.2, 0.9, -0.4};
@@ -2319,12 +2355,19 @@ static void test_fuse_limits(void) {
     const DistFamily *fam = k == 2 ? &test_normal : &dist_normal;
     TapeSlot lik = tape_dist(t, fam, tape_const(t, 1, 3, 1, y), ps, 2, err);
     TapeSlot terms[2] = {lik, tape_op1(t, TAPE_SUM, mu, err)};
-    finish(t, k == 0 ? lik : tape_op(t, TAPE_SUM_SCALARS, terms, 2, NULL, 0, err));
-    CHECK_EQ_INT(tape_nfused(t), k == 0 ? 1 : 0);
+    finish(t, k == 0 ? lik
+                     : tape_op(t, TAPE_SUM_SCALARS, terms, 2, NULL, 0, err));
+    CHECK_EQ_INT(tape_nfused(t), k < 2 ? 1 : 0);
+    if (k == 1) { /* NEG is read twice: not absorbed, so computed */
+      TapeState *st = tape_state_alloc(t);
+      tape_logp(st, theta);
+      CHECK(tape_value(st, mu)[1] == 0.2);
+      tape_state_free(st);
+    }
     check_gradient(t, theta, "fusion limits");
     tape_free(t);
   }
-  /* a location of one element */
+  /* a DIST of one element */
   Tape *t = tape_alloc(0);
   TapeSlot mu = tape_op1(t, TAPE_NEG, tape_param(t, 0, 0, 1, 1), err);
   TapeSlot ps[2] = {mu, tape_scalar(t, 1.3)};
@@ -2409,6 +2452,27 @@ static void test_no_allocation(void) {
   CHECK_EQ_INT(nallocs - before, 0);
   tape_state_free(st);
   tape_free(t);
+  /* fused DISTs: random tapes until one fuses */
+  uint64_t seed = 0x5851F42D4C957F2DULL;
+  while (tape_nfused(t = fz_build(seed, true, NULL)) == 0) {
+    tape_free(t);
+    seed += 0x9E3779B97F4A7C15ULL;
+  }
+  const size_t dim = tape_dim(t);
+  double *th = doubles(dim), *gr = doubles(dim);
+  fill(th, dim, -0.5, 0.5);
+  st = tape_state_alloc(t);
+  const long before_fused = nallocs;
+  for (int i = 0; i < 10000; i++) {
+    th[i % dim] += 1e-9;
+    s += tape_logp_grad(st, th, gr) + tape_logp(st, th);
+    tape_forward(st, th);
+  }
+  CHECK_EQ_INT(nallocs - before_fused, 0);
+  free(th);
+  free(gr);
+  tape_state_free(st);
+  tape_free(t);
 #endif
 }
 
@@ -2451,6 +2515,7 @@ int main(void) {
   test_threads();
   test_fuse_models();
   test_fuse_shapes();
+  test_fuse_priors();
   test_fuse_edges();
   test_fuse_limits();
   test_fuse_forward();
