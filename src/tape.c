@@ -1050,8 +1050,14 @@ static void fuse(Tape *t, const uint32_t *uses) {
   }
   t->fusion =
       tape_fuse_plan(fi, t->ninstr, fs, t->nslots, t->out, mark, noadj);
-  for (size_t i = 0; i < t->ninstr; i++)
-    t->instrs[i].fused = mark[i];
+  for (size_t i = 0; i < t->ninstr; i++) {
+    Instr *I = &t->instrs[i];
+    I->fused = mark[i];
+    if (I->fused > 0) { /* a DIST has no scratch of its own: give it some */
+      I->scratch_off = t->nscratch;
+      t->nscratch += align_up(tape_fuse_scratch(t->fusion, I->fused - 1));
+    }
+  }
   for (size_t s = 0; s < t->nslots; s++)
     t->slots[s].noadj = noadj[s];
   free(fi);
@@ -1948,7 +1954,8 @@ static void forward(TapeState *st, const Instr *I) {
 static void dist_forward_grad(TapeState *st, const Instr *I) {
   double *y = st->val + st->t->slots[I->out].off;
   if (I->fused > 0)
-    y[0] = tape_fuse_grad(st->t->fusion, I->fused - 1, st->v, st->a, 1.0);
+    y[0] = tape_fuse_grad(st->t->fusion, I->fused - 1, st->v, st->a, 1.0,
+                          st->scratch + I->scratch_off);
   else
     y[0] = I->family->lpdf(st->views + I->view_off, 1.0,
                            st->grads + I->view_off);
@@ -2043,7 +2050,8 @@ static void reverse(TapeState *st, const Instr *I) {
   }
   case TAPE_DIST:
     if (G[0] != 0.0 && I->fused > 0)
-      tape_fuse_grad(t->fusion, I->fused - 1, st->v, st->a, G[0]);
+      tape_fuse_grad(t->fusion, I->fused - 1, st->v, st->a, G[0],
+                     st->scratch + I->scratch_off);
     else if (G[0] != 0.0)
       I->family->lpdf(st->views + I->view_off, G[0], st->grads + I->view_off);
     break;

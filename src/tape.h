@@ -178,7 +178,10 @@ double tape_logp(TapeState *st, const double *theta);
  * doubles, overwritten). When the result is -INFINITY grad is zeroed. */
 double tape_logp_grad(TapeState *st, const double *theta, double *grad);
 
-/* The value of slot s after the last evaluation (tape_shape elements). */
+/* The value of slot s after the last evaluation (tape_shape elements).
+ * tape_logp and tape_logp_grad skip the instructions that a fused DIST
+ * absorbed (doc/tape.md, "Location fusion"), so their slots are current
+ * only after tape_forward, which computes every slot. */
 const double *tape_value(const TapeState *st, TapeSlot s);
 
 /* Runs the forward sweep at theta so that tape_value can read any slot

@@ -86,6 +86,7 @@ typedef struct FuseShape {
   bool xg;   /* x has an adjoint per element */
   bool unit; /* every term of role LEAF has weight 1 (a + X @ beta) */
   bool scal; /* eta has a constant part: c, or scalar terms (alpha) */
+  bool dbuf; /* the generic kernel: d_i go to a buffer, then to the terms */
 } FuseShape;
 
 /* One term w L(i) of eta, w = k (times s's value when s is a slot). */
@@ -102,7 +103,7 @@ typedef struct FuseProg FuseProg;
  * the adjoints a (tape_fuse_grad). */
 typedef double (*FuseKernel)(const TapeFusion *F, const FuseProg *p,
                              const double *const *v, double *const *a,
-                             double adj);
+                             double adj, double *scratch);
 
 /* A fused DIST. Its terms are terms[first ..]: the vector terms by role
  * (as FuseRole orders them), the gathered terms by role, then ns scalar
@@ -118,6 +119,7 @@ struct FuseProg {
   FuseShape shape;
   int ns;
   FuseKernel grad; /* the kernel for its shape */
+  size_t scratch;  /* doubles of scratch it needs (the generic kernel: n) */
 };
 
 struct TapeFusion {
@@ -318,7 +320,7 @@ static bool plan_dist(Planner *P, const FuseInstr *D, FuseProg *prog) {
   return !P->full && P->nabsorbed > 0;
 }
 
-static FuseKernel kernel_for(const FuseProg *p);
+static void choose_kernel(FuseProg *p);
 
 static FuseRole role(const Planner *P, const FuseTerm *t) {
   const bool leaf = P->slots[t->leaf].dep;
@@ -365,7 +367,7 @@ static void commit(TapeFusion *F, const Planner *P, FuseProg prog,
     sh->unit = sh->unit && gfirst[k].k == 1.0;
   memcpy(t, P->s, (size_t)P->ns * sizeof *t);
   F->nterms += nt;
-  prog.grad = kernel_for(&prog);
+  choose_kernel(&prog);
   F->progs = grow(F->progs, F->nprogs + 1, sizeof *F->progs);
   F->progs[F->nprogs++] = prog;
   mark[dist] = (int32_t)F->nprogs;
@@ -470,13 +472,16 @@ FUSE_INLINE double terms_eta(const Terms *T, size_t i, double *val,
   double eta = sh.scal ? T->c : -0.0; /* x + -0.0 is x: folds away */
   const int nv = NTERMS(sh.v);
   for (int k = 0; k < nv; k++) {
-    val[k] = T->V[k][i];
-    eta += sh.unit && k < sh.v[ROLE_LEAF] ? val[k] : T->wv[k] * val[k];
+    const double L = T->V[k][i];
+    if (!sh.dbuf)
+      val[k] = L;
+    eta += sh.unit && k < sh.v[ROLE_LEAF] ? L : T->wv[k] * L;
   }
   for (int k = 0; k < NTERMS(sh.g); k++) {
-    val[nv + k] = T->P[k][T->I[k][i]];
-    eta += sh.unit && k < sh.g[ROLE_LEAF] ? val[nv + k]
-                                          : T->wg[k] * val[nv + k];
+    const double L = T->P[k][T->I[k][i]];
+    if (!sh.dbuf)
+      val[nv + k] = L;
+    eta += sh.unit && k < sh.g[ROLE_LEAF] ? L : T->wg[k] * L;
   }
   return eta;
 }
@@ -494,6 +499,57 @@ FUSE_INLINE void terms_give(Terms *T, size_t i, double d, const double *val,
     T->gp[k][T->I[k][i]] += sh.unit && k < sh.g[ROLE_LEAF] ? d : T->wg[k] * d;
   for (int k = AFIRST(sh.g); k < AEND(sh.g); k++)
     T->accg[k] += d * val[nv + k];
+}
+
+/* sum_i x[i] y[i] in SUM_LANES partial sums (as tape.c's sum_of), so that
+ * the additions do not wait on each other. */
+enum { SUM_LANES = 4 };
+
+static double dot_lanes(const double *x, const double *y, size_t n) {
+  double acc[SUM_LANES] = {0.0};
+  size_t k0 = 0;
+  for (; k0 + SUM_LANES <= n; k0 += SUM_LANES)
+    for (size_t u = 0; u < SUM_LANES; u++)
+      acc[u] += x[k0 + u] * y[k0 + u];
+  for (size_t k = k0; k < n; k++)
+    acc[0] += x[k] * y[k];
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+static double gather_dot_lanes(const double *d, const double *P,
+                               const size_t *I, size_t n) {
+  double acc[SUM_LANES] = {0.0};
+  size_t k0 = 0;
+  for (; k0 + SUM_LANES <= n; k0 += SUM_LANES)
+    for (size_t u = 0; u < SUM_LANES; u++)
+      acc[u] += d[k0 + u] * P[I[k0 + u]];
+  for (size_t k = k0; k < n; k++)
+    acc[0] += d[k] * P[I[k]];
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+/* The generic kernel's second half: the d_i of the loop, kept in d, handed
+ * to the terms one tight pass each (a pass per term costs less than
+ * per-term partial sums kept in memory inside the loop). */
+static void terms_give_passes(Terms *T, const double *d, size_t n,
+                              const FuseShape *sh) {
+  for (int k = 0; k < NSTORE(sh->v); k++) {
+    double *g = T->gv[k];
+    const double w = T->wv[k];
+    for (size_t i = 0; i < n; i++)
+      g[i] += w * d[i];
+  }
+  for (int k = AFIRST(sh->v); k < AEND(sh->v); k++)
+    T->accv[k] = dot_lanes(d, T->V[k], n);
+  for (int k = 0; k < NSTORE(sh->g); k++) {
+    double *g = T->gp[k];
+    const size_t *I = T->I[k];
+    const double w = T->wg[k];
+    for (size_t i = 0; i < n; i++)
+      g[I[i]] += w * d[i];
+  }
+  for (int k = AFIRST(sh->g); k < AEND(sh->g); k++)
+    T->accg[k] = gather_dot_lanes(d, T->P[k], T->I[k], n);
 }
 
 /* After the loop: the scalar factors' partials, and the scalar terms'
@@ -522,8 +578,8 @@ FUSE_INLINE void terms_finish(const Terms *T, const TapeFusion *F,
  * not finite (then sum z^2 is not finite either). */
 FUSE_INLINE double normal_scalar(const TapeFusion *F, const FuseProg *p,
                                  const double *const *v, double *const *a,
-                                 double adj, const bool grad,
-                                 const FuseShape sh) {
+                                 double adj, double *dbuf,
+                                 const bool grad, const FuseShape sh) {
   const double sigma = v[p->scale][0];
   if (!(sigma > 0.0 && sigma < INFINITY))
     return -INFINITY;
@@ -541,7 +597,10 @@ FUSE_INLINE double normal_scalar(const TapeFusion *F, const FuseProg *p,
         sum_d += d;
       if (sh.xg)
         gx[i] -= d;
-      terms_give(&T, i, d, val, sh);
+      if (sh.dbuf)
+        dbuf[i] = d;
+      else
+        terms_give(&T, i, d, val, sh);
     }
   }
   if (!isfinite(zz))
@@ -551,6 +610,8 @@ FUSE_INLINE double normal_scalar(const TapeFusion *F, const FuseProg *p,
       gx[0] -= sum_d;
     if (a[p->scale])
       a[p->scale][0] += adj * (zz - (double)p->n) * inv;
+    if (sh.dbuf)
+      terms_give_passes(&T, dbuf, p->n, &sh);
     terms_finish(&T, F, p, v, a, sum_d);
   }
   return -0.5 * zz - (double)p->n * (log(sigma) + HALF_LOG_2PI);
@@ -560,8 +621,8 @@ FUSE_INLINE double normal_scalar(const TapeFusion *F, const FuseProg *p,
  * normal_lpdf_vector_sigma in dist/normal.c. */
 FUSE_INLINE double normal_vector(const TapeFusion *F, const FuseProg *p,
                                  const double *const *v, double *const *a,
-                                 double adj, const bool grad,
-                                 const FuseShape sh) {
+                                 double adj, double *dbuf,
+                                 const bool grad, const FuseShape sh) {
   Terms T;
   terms_init(&T, F, p, v, grad ? a : NULL);
   const double *x = v[p->x], *sg = v[p->scale];
@@ -582,7 +643,10 @@ FUSE_INLINE double normal_vector(const TapeFusion *F, const FuseProg *p,
         gx[i] -= d;
       if (gs)
         gs[i] += adj * ((z * z - 1.0) * inv);
-      terms_give(&T, i, d, val, sh);
+      if (sh.dbuf)
+        dbuf[i] = d;
+      else
+        terms_give(&T, i, d, val, sh);
     }
   }
   if (!isfinite(lp))
@@ -590,6 +654,8 @@ FUSE_INLINE double normal_vector(const TapeFusion *F, const FuseProg *p,
   if (grad) {
     if (gx && !sh.xe)
       gx[0] -= sum_d;
+    if (sh.dbuf)
+      terms_give_passes(&T, dbuf, p->n, &sh);
     terms_finish(&T, F, p, v, a, sum_d);
   }
   return lp - (double)p->n * HALF_LOG_2PI;
@@ -603,8 +669,8 @@ FUSE_INLINE double normal_vector(const TapeFusion *F, const FuseProg *p,
  * partial. */
 FUSE_INLINE double bernoulli_logit(const TapeFusion *F, const FuseProg *p,
                                    const double *const *v, double *const *a,
-                                   double adj, const bool grad,
-                                   const FuseShape sh) {
+                                   double adj, double *dbuf,
+                                   const bool grad, const FuseShape sh) {
   Terms T;
   terms_init(&T, F, p, v, grad ? a : NULL);
   const double *x = v[p->x];
@@ -620,13 +686,19 @@ FUSE_INLINE double bernoulli_logit(const TapeFusion *F, const FuseProg *p,
       const double d = adj * (y - (eta >= 0.0 ? r : e * r));
       if (SUMS(sh))
         sum_d += d;
-      terms_give(&T, i, d, val, sh);
+      if (sh.dbuf)
+        dbuf[i] = d;
+      else
+        terms_give(&T, i, d, val, sh);
     }
   }
   if (bad || isnan(lp))
     return -INFINITY;
-  if (grad)
+  if (grad) {
+    if (sh.dbuf)
+      terms_give_passes(&T, dbuf, p->n, &sh);
     terms_finish(&T, F, p, v, a, sum_d);
+  }
   return lp;
 }
 
@@ -667,21 +739,26 @@ FUSE_INLINE double bernoulli_logit(const TapeFusion *F, const FuseProg *p,
                .xe = true,                                                     \
                .xg = x,                                                        \
                .unit = true,                                                   \
-               .scal = sc})
+               .scal = sc,                                                     \
+               .dbuf = false})
 
 /* One function per family and shape (not inlined into one dispatcher, so
  * that each gets the registers to itself), and the generic ones. */
 #define NORMAL(name, ...)                                                      \
   static double normal_##name(const TapeFusion *F, const FuseProg *p,          \
                               const double *const *v, double *const *a,        \
-                              double adj) {                                    \
-    return normal_scalar(F, p, v, a, adj, true, FUSE_SHAPE(__VA_ARGS__));      \
+                              double adj, double *scratch) {                   \
+    PPL_UNUSED(scratch);                                                       \
+    return normal_scalar(F, p, v, a, adj, NULL, true,                          \
+                         FUSE_SHAPE(__VA_ARGS__));                             \
   }
 #define BERNOULLI(name, ...)                                                   \
   static double bernoulli_##name(const TapeFusion *F, const FuseProg *p,       \
                                  const double *const *v, double *const *a,     \
-                                 double adj) {                                 \
-    return bernoulli_logit(F, p, v, a, adj, true, FUSE_SHAPE(__VA_ARGS__));    \
+                                 double adj, double *scratch) {                \
+    PPL_UNUSED(scratch);                                                       \
+    return bernoulli_logit(F, p, v, a, adj, NULL, true,                        \
+                           FUSE_SHAPE(__VA_ARGS__));                           \
   }
 FUSE_SHAPES(NORMAL)
 FUSE_SHAPES(BERNOULLI)
@@ -689,17 +766,28 @@ FUSE_NORMAL_SHAPES(NORMAL)
 #undef NORMAL
 #undef BERNOULLI
 
+/* The generic kernels: run-time counts, d_i through the scratch buffer
+ * (dbuf), every weight multiplied (unit off); both flags constant here so
+ * that the template drops what they exclude. */
+static FuseShape generic(const FuseProg *p) {
+  FuseShape sh = p->shape;
+  sh.dbuf = true;
+  sh.unit = false;
+  return sh;
+}
+
 static double normal_any(const TapeFusion *F, const FuseProg *p,
                          const double *const *v, double *const *a,
-                         double adj) {
-  return p->scale_each ? normal_vector(F, p, v, a, adj, true, p->shape)
-                       : normal_scalar(F, p, v, a, adj, true, p->shape);
+                         double adj, double *scratch) {
+  return p->scale_each
+             ? normal_vector(F, p, v, a, adj, scratch, true, generic(p))
+             : normal_scalar(F, p, v, a, adj, scratch, true, generic(p));
 }
 
 static double bernoulli_any(const TapeFusion *F, const FuseProg *p,
                             const double *const *v, double *const *a,
-                            double adj) {
-  return bernoulli_logit(F, p, v, a, adj, true, p->shape);
+                            double adj, double *scratch) {
+  return bernoulli_logit(F, p, v, a, adj, scratch, true, generic(p));
 }
 
 static const struct {
@@ -719,16 +807,27 @@ static bool same_shape(const FuseShape *a, const FuseShape *b) {
          a->xg == b->xg && a->unit == b->unit && a->scal == b->scal;
 }
 
-/* The gradient kernel of a program (chosen when it is planned). */
-static FuseKernel kernel_for(const FuseProg *p) {
+/* The gradient kernel of a program, chosen when it is planned: its
+ * shape's own, else the generic one, which needs n doubles of scratch. */
+static void choose_kernel(FuseProg *p) {
   const bool normal = p->kind == FUSE_NORMAL;
   if (!(normal && p->scale_each))
     for (size_t i = 0; i < sizeof kernels / sizeof *kernels; i++) {
       const FuseKernel k = normal ? kernels[i].normal : kernels[i].bernoulli;
-      if (k && same_shape(&p->shape, &kernels[i].shape))
-        return k;
+      if (k && same_shape(&p->shape, &kernels[i].shape)) {
+        p->grad = k;
+        p->scratch = 0;
+        return;
+      }
     }
-  return normal ? normal_any : bernoulli_any;
+  p->grad = normal ? normal_any : bernoulli_any;
+  p->shape.dbuf = true;
+  p->scratch = p->n;
+}
+
+size_t tape_fuse_scratch(const TapeFusion *f, int32_t prog) {
+  ASSERT(f && prog >= 0 && (size_t)prog < f->nprogs);
+  return f->progs[prog].scratch;
 }
 
 double tape_fuse_value(const TapeFusion *f, int32_t prog,
@@ -737,17 +836,19 @@ double tape_fuse_value(const TapeFusion *f, int32_t prog,
   const FuseProg *p = &f->progs[prog];
   switch (p->kind) {
   case FUSE_NORMAL:
-    return p->scale_each ? normal_vector(f, p, v, NULL, 1.0, false, p->shape)
-                         : normal_scalar(f, p, v, NULL, 1.0, false, p->shape);
+    return p->scale_each
+               ? normal_vector(f, p, v, NULL, 1.0, NULL, false, p->shape)
+               : normal_scalar(f, p, v, NULL, 1.0, NULL, false, p->shape);
   case FUSE_BERNOULLI_LOGIT:
-    return bernoulli_logit(f, p, v, NULL, 1.0, false, p->shape);
+    return bernoulli_logit(f, p, v, NULL, 1.0, NULL, false, p->shape);
   }
   PANIC("tape_fuse_value: unknown program kind");
 }
 
 double tape_fuse_grad(const TapeFusion *f, int32_t prog,
-                      const double *const *v, double *const *a, double adj) {
+                      const double *const *v, double *const *a, double adj,
+                      double *scratch) {
   ASSERT(f && prog >= 0 && (size_t)prog < f->nprogs);
   const FuseProg *p = &f->progs[prog];
-  return p->grad(f, p, v, a, adj);
+  return p->grad(f, p, v, a, adj, scratch);
 }

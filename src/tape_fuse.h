@@ -72,14 +72,21 @@ void tape_fuse_free(TapeFusion *f);
 /* The number of fused programs (0 for NULL). */
 size_t tape_fuse_count(const TapeFusion *f);
 
-/* Program prog's log density, given every slot's values v and adjoints a
- * (NULL: none). With grad, adds adj times the partials into the leaves'
- * adjoints as it goes; they are meaningless when the result is -INFINITY
- * (the tape then discards the gradient). Allocates nothing. */
+/* Doubles of per-state scratch that program prog needs (0 for the
+ * kernels of common shapes; n for the generic one). */
+size_t tape_fuse_scratch(const TapeFusion *f, int32_t prog);
+
+/* Program prog's log density, given every slot's values v. */
 double tape_fuse_value(const TapeFusion *f, int32_t prog,
                        const double *const *v);
+
+/* The same, adding adj times its partials into the adjoints a of its
+ * inputs (a[s] NULL: slot s has none); the partials are meaningless when
+ * the result is -INFINITY (the tape then discards the gradient). scratch:
+ * tape_fuse_scratch doubles. Allocates nothing. */
 double tape_fuse_grad(const TapeFusion *f, int32_t prog,
-                      const double *const *v, double *const *a, double adj);
+                      const double *const *v, double *const *a, double adj,
+                      double *scratch);
 
 /* Whether tape_finish fuses (default true): tests and benchmarks compare
  * a tape with its unfused twin. Call before tape_finish. Defined in
