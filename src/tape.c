@@ -147,8 +147,8 @@ typedef struct Instr {
   const DistFamily *family;
   size_t scratch_off; /* doubles of per-state scratch */
   size_t view_off;    /* DIST: TapeState.views / grads [view_off ..] */
-  int32_t fused; /* tape_fuse.h: k > 0 a DIST run by fused program k - 1;
-                    -1 absorbed into one (not run by tape_logp*) */
+  int32_t fused;      /* tape_fuse.h: k > 0 a DIST run by fused program k - 1;
+                         -1 absorbed into one (not run by tape_logp*) */
 } Instr;
 
 struct Tape {
@@ -1026,13 +1026,12 @@ static void fuse(Tape *t, const uint32_t *uses) {
   bool *noadj = xcalloc(t->nslots, sizeof *noadj);
   for (size_t s = 0; s < t->nslots; s++) {
     const Slot *x = &t->slots[s];
-    fs[s] = (FuseSlot){
-        .len = x->len,
-        .dep = x->dep,
-        .data = x->kind == SLOT_CONST ? t->pool + x->off : NULL,
-        .alias = x->kind == SLOT_ALIAS ? x->src : TAPE_NONE,
-        .instr = -1,
-        .uses = uses[s]};
+    fs[s] = (FuseSlot){.len = x->len,
+                       .dep = x->dep,
+                       .data = x->kind == SLOT_CONST ? t->pool + x->off : NULL,
+                       .alias = x->kind == SLOT_ALIAS ? x->src : TAPE_NONE,
+                       .instr = -1,
+                       .uses = uses[s]};
   }
   for (size_t i = 0; i < t->ninstr; i++) {
     const Instr *I = &t->instrs[i];
@@ -1048,8 +1047,7 @@ static void fuse(Tape *t, const uint32_t *uses) {
                         .family = I->family};
     fs[I->out].instr = (int32_t)i;
   }
-  t->fusion =
-      tape_fuse_plan(fi, t->ninstr, fs, t->nslots, t->out, mark, noadj);
+  t->fusion = tape_fuse_plan(fi, t->ninstr, fs, t->nslots, t->out, mark, noadj);
   for (size_t i = 0; i < t->ninstr; i++) {
     Instr *I = &t->instrs[i];
     I->fused = mark[i];
@@ -1957,8 +1955,8 @@ static void dist_forward_grad(TapeState *st, const Instr *I) {
     y[0] = tape_fuse_grad(st->t->fusion, I->fused - 1, st->v, st->a, 1.0,
                           st->scratch + I->scratch_off);
   else
-    y[0] = I->family->lpdf(st->views + I->view_off, 1.0,
-                           st->grads + I->view_off);
+    y[0] =
+        I->family->lpdf(st->views + I->view_off, 1.0, st->grads + I->view_off);
 }
 
 /* Runs instruction I backwards: adds its output adjoint times its partials

@@ -2,7 +2,8 @@
  * tape_fuse.c — fused DIST instructions: a distribution whose location is
  * an affine expression of tape slots, evaluated with its gradient in one
  * loop over the observations (what fuses and the interface: tape_fuse.h;
- * the design and measurements: doc/tape.md, "Fusion").
+ * the design: doc/tape.md, "Location fusion"; measurements:
+ * doc/benchmarks.md).
  *
  * Why. y ~ Normal(a[g] + b * x, sigma) is four tape instructions (GATHER,
  * MUL, ADD, DIST): four passes over the N observations forward and two back
@@ -21,16 +22,24 @@
  * while each is read once. Everything else is a leaf, computed by its own
  * instruction as before. The walk carries the coefficient k (signs and
  * constant factors) and at most one scalar slot s (b in b * x; a second
- * scalar factor makes that MUL a leaf). Constant scalars fold into c. With
- * more than FUSE_MAX_TERMS leaves of a kind or FUSE_MAX_ABSORB absorbed
- * instructions the DIST is left alone.
+ * scalar factor makes that MUL a leaf). Constant scalars fold into c. A
+ * Normal whose mu is a scalar is the expression of one term, nothing
+ * absorbed. With more than FUSE_MAX_TERMS leaves of a kind or
+ * FUSE_MAX_ABSORB absorbed instructions the DIST is left alone.
  *
  * Evaluating. The terms are resolved to pointers and weights once per call
  * (a handful of slots) and copied into locals whose address never escapes,
- * so the compiler keeps them out of reach of the adjoint stores. The loop
- * over the terms inside the loop over observations has the same trip count
- * for every observation, so it is cheap next to the loads (measured: as
- * fast as the single hand-written loop, doc/benchmarks.md).
+ * so the compiler keeps them out of reach of the adjoint stores. Each
+ * family's loop is a template (FUSE_INLINE, instantiated with constant
+ * arguments): the shapes that regression models produce (FUSE_SHAPES: how
+ * many terms of each role, whether eta has a constant part...) get a copy
+ * with every count constant, whose loop unrolls over the terms, keeps the
+ * factors' partial sums in registers and tests nothing per observation (as
+ * many instructions as the hand-written loop). Any other shape takes the
+ * generic copy: run-time counts, and d_i kept in a scratch vector and
+ * handed to the terms in one tight pass each after the loop (partial sums
+ * in memory inside the loop, a store-to-load chain per observation, made
+ * it slower than not fusing).
  *
  * Families, each with the validity rules and partials of its src/dist file:
  *   Normal(x | mu = eta, sigma), sigma a scalar or one per observation
@@ -61,8 +70,8 @@
 enum { FUSE_MAX_TERMS = 8, FUSE_MAX_ABSORB = 64 };
 
 /* The evaluators below are templates: FUSE_INLINE functions called with
- * constant flags (gradient or not) so that each caller gets its own copy
- * without the branches it does not need. */
+ * constant shapes and flags (gradient or not) so that each caller gets its
+ * own copy without the loops and branches it does not need. */
 #if defined(__GNUC__)
 #define FUSE_INLINE static inline __attribute__((always_inline))
 #else
@@ -160,8 +169,9 @@ static TapeSlot unalias(const Planner *P, TapeSlot s) {
   return s;
 }
 
-/* The instruction writing s when the walk may absorb it; op is then the
- * only candidate op (LOGISTIC) or TAPE_NOPS for the affine ones. */
+/* The instruction writing s when its output may be absorbed (live, on
+ * theta, n elements, read once, not the output, not absorbed yet), else
+ * NULL; affine() then says whether its op can be. */
 static const FuseInstr *producer(const Planner *P, TapeSlot s) {
   const FuseSlot *x = &P->slots[s];
   if (s == P->out || x->instr < 0 || x->uses != 1 || !x->dep ||
@@ -232,8 +242,7 @@ static void walk(Planner *P, TapeSlot s, double k, TapeSlot sf);
 
 /* MUL of a scalar by a length-n operand: a constant scales k, a slot
  * becomes the scalar factor. */
-static void walk_scaled(Planner *P, const FuseInstr *I, double k,
-                        TapeSlot sf) {
+static void walk_scaled(Planner *P, const FuseInstr *I, double k, TapeSlot sf) {
   const bool a1 = P->slots[I->in[0]].len == 1;
   const TapeSlot sc = a1 ? I->in[0] : I->in[1];
   const TapeSlot e = a1 ? I->in[1] : I->in[0];
@@ -291,9 +300,7 @@ static bool plan_dist(Planner *P, const FuseInstr *D, FuseProg *prog) {
   P->n = dist_len(P, D);
   if (P->n < 2)
     return false;
-  *prog = (FuseProg){.n = P->n,
-                     .x = D->in[0],
-                     .scale = TAPE_NONE};
+  *prog = (FuseProg){.n = P->n, .x = D->in[0], .scale = TAPE_NONE};
   if (D->family == &dist_normal && D->nin == 3) {
     prog->kind = FUSE_NORMAL;
     prog->scale = D->in[2];
@@ -343,9 +350,8 @@ static FuseTerm *by_role(const Planner *P, const FuseTerm *list, int n,
 }
 
 /* Appends the planned program and marks what it absorbed. */
-static void commit(TapeFusion *F, const Planner *P, FuseProg prog,
-                   int32_t dist, const FuseInstr *ins, int32_t *mark,
-                   bool *noadj) {
+static void commit(TapeFusion *F, const Planner *P, FuseProg prog, int32_t dist,
+                   const FuseInstr *ins, int32_t *mark, bool *noadj) {
   prog.c = P->c;
   prog.first = F->nterms;
   prog.ns = P->ns;
@@ -409,13 +415,13 @@ void tape_fuse_free(TapeFusion *f) {
 
 size_t tape_fuse_count(const TapeFusion *f) { return f ? f->nprogs : 0; }
 
-
 /* ---- evaluating ---------------------------------------------------------- */
 
 /* Counts of a shape's vector (or gathered) terms: all of them, those whose
  * leaf takes a partial (the first nstore, roles LEAF and BOTH) and those
  * whose factor takes one (from afirst, roles BOTH and FACTOR). */
-#define NTERMS(r) ((r)[ROLE_LEAF] + (r)[ROLE_BOTH] + (r)[ROLE_FACTOR] + (r)[ROLE_NONE])
+#define NTERMS(r)                                                              \
+  ((r)[ROLE_LEAF] + (r)[ROLE_BOTH] + (r)[ROLE_FACTOR] + (r)[ROLE_NONE])
 #define NSTORE(r) ((r)[ROLE_LEAF] + (r)[ROLE_BOTH])
 #define AFIRST(r) ((r)[ROLE_LEAF])
 #define AEND(r) ((r)[ROLE_LEAF] + (r)[ROLE_BOTH] + (r)[ROLE_FACTOR])
@@ -578,8 +584,8 @@ FUSE_INLINE void terms_finish(const Terms *T, const TapeFusion *F,
  * not finite (then sum z^2 is not finite either). */
 FUSE_INLINE double normal_scalar(const TapeFusion *F, const FuseProg *p,
                                  const double *const *v, double *const *a,
-                                 double adj, double *dbuf,
-                                 const bool grad, const FuseShape sh) {
+                                 double adj, double *dbuf, const bool grad,
+                                 const FuseShape sh) {
   const double sigma = v[p->scale][0];
   if (!(sigma > 0.0 && sigma < INFINITY))
     return -INFINITY;
@@ -621,8 +627,8 @@ FUSE_INLINE double normal_scalar(const TapeFusion *F, const FuseProg *p,
  * normal_lpdf_vector_sigma in dist/normal.c. */
 FUSE_INLINE double normal_vector(const TapeFusion *F, const FuseProg *p,
                                  const double *const *v, double *const *a,
-                                 double adj, double *dbuf,
-                                 const bool grad, const FuseShape sh) {
+                                 double adj, double *dbuf, const bool grad,
+                                 const FuseShape sh) {
   Terms T;
   terms_init(&T, F, p, v, grad ? a : NULL);
   const double *x = v[p->x], *sg = v[p->scale];
@@ -669,8 +675,8 @@ FUSE_INLINE double normal_vector(const TapeFusion *F, const FuseProg *p,
  * partial. */
 FUSE_INLINE double bernoulli_logit(const TapeFusion *F, const FuseProg *p,
                                    const double *const *v, double *const *a,
-                                   double adj, double *dbuf,
-                                   const bool grad, const FuseShape sh) {
+                                   double adj, double *dbuf, const bool grad,
+                                   const FuseShape sh) {
   Terms T;
   terms_init(&T, F, p, v, grad ? a : NULL);
   const double *x = v[p->x];
@@ -777,8 +783,8 @@ static FuseShape generic(const FuseProg *p) {
 }
 
 static double normal_any(const TapeFusion *F, const FuseProg *p,
-                         const double *const *v, double *const *a,
-                         double adj, double *scratch) {
+                         const double *const *v, double *const *a, double adj,
+                         double *scratch) {
   return p->scale_each
              ? normal_vector(F, p, v, a, adj, scratch, true, generic(p))
              : normal_scalar(F, p, v, a, adj, scratch, true, generic(p));
@@ -794,7 +800,8 @@ static const struct {
   FuseShape shape;
   FuseKernel normal, bernoulli;
 } kernels[] = {
-#define BOTH(name, ...) {FUSE_SHAPE(__VA_ARGS__), normal_##name, bernoulli_##name},
+#define BOTH(name, ...)                                                        \
+  {FUSE_SHAPE(__VA_ARGS__), normal_##name, bernoulli_##name},
 #define NORMAL(name, ...) {FUSE_SHAPE(__VA_ARGS__), normal_##name, NULL},
     FUSE_SHAPES(BOTH) FUSE_NORMAL_SHAPES(NORMAL)
 #undef BOTH
@@ -845,9 +852,8 @@ double tape_fuse_value(const TapeFusion *f, int32_t prog,
   PANIC("tape_fuse_value: unknown program kind");
 }
 
-double tape_fuse_grad(const TapeFusion *f, int32_t prog,
-                      const double *const *v, double *const *a, double adj,
-                      double *scratch) {
+double tape_fuse_grad(const TapeFusion *f, int32_t prog, const double *const *v,
+                      double *const *a, double adj, double *scratch) {
   ASSERT(f && prog >= 0 && (size_t)prog < f->nprogs);
   const FuseProg *p = &f->progs[prog];
   return p->grad(f, p, v, a, adj, scratch);

@@ -40,8 +40,8 @@ typedef struct FuseInstr {
   bool dep;   /* it depends on theta */
   TapeSlot out;
   int nin;
-  const TapeSlot *in;       /* its nin inputs */
-  const size_t *idx;        /* GATHER: its naux indices */
+  const TapeSlot *in; /* its nin inputs */
+  const size_t *idx;  /* GATHER: its naux indices */
   size_t naux;
   const DistFamily *family; /* DIST */
 } FuseInstr;
@@ -84,9 +84,8 @@ double tape_fuse_value(const TapeFusion *f, int32_t prog,
  * inputs (a[s] NULL: slot s has none); the partials are meaningless when
  * the result is -INFINITY (the tape then discards the gradient). scratch:
  * tape_fuse_scratch doubles. Allocates nothing. */
-double tape_fuse_grad(const TapeFusion *f, int32_t prog,
-                      const double *const *v, double *const *a, double adj,
-                      double *scratch);
+double tape_fuse_grad(const TapeFusion *f, int32_t prog, const double *const *v,
+                      double *const *a, double adj, double *scratch);
 
 /* Whether tape_finish fuses (default true): tests and benchmarks compare
  * a tape with its unfused twin. Call before tape_finish. Defined in

@@ -181,14 +181,15 @@ static double linreg_hand(void *ctx, const double *theta, double *grad) {
     d->r[i] = z * inv;
     rs += d->r[i];
   }
-  blas()->dgemv(CblasRowMajor, CblasTrans, N_LIN, K, 1.0, d->X, K, d->r, 1,
-                0.0, grad, 1);
+  blas()->dgemv(CblasRowMajor, CblasTrans, N_LIN, K, 1.0, d->X, K, d->r, 1, 0.0,
+                grad, 1);
   double lp = -0.5 * zz - N_LIN * (u + HALF_LOG_2PI);
   for (int k = 0; k < K; k++) {
     lp += normal0_lp(beta[k], 1.0);
     grad[k] -= beta[k];
   }
-  lp += normal0_lp(alpha, LIN_ALPHA_SD) + halfnormal_lp(sigma, LIN_SIGMA_SD) + u;
+  lp +=
+      normal0_lp(alpha, LIN_ALPHA_SD) + halfnormal_lp(sigma, LIN_SIGMA_SD) + u;
   grad[K] = rs - alpha / (LIN_ALPHA_SD * LIN_ALPHA_SD);
   grad[K + 1] =
       zz - N_LIN - sigma * sigma / (LIN_SIGMA_SD * LIN_SIGMA_SD) + 1.0;
@@ -239,8 +240,8 @@ typedef struct LogReg {
 static double logreg_hand(void *ctx, const double *theta, double *grad) {
   LogReg *d = ctx;
   const double *beta = theta, alpha = theta[K];
-  blas()->dgemv(CblasRowMajor, CblasNoTrans, N_LOGIT, K, 1.0, d->X, K, beta,
-                1, 0.0, d->eta, 1);
+  blas()->dgemv(CblasRowMajor, CblasNoTrans, N_LOGIT, K, 1.0, d->X, K, beta, 1,
+                0.0, d->eta, 1);
   double lp = 0.0, rs = 0.0;
   for (int i = 0; i < N_LOGIT; i++) {
     const double eta = d->eta[i] + alpha, e = exp(-fabs(eta));
@@ -265,8 +266,7 @@ static Tape *logreg_tape(const LogReg *d, bool fused) {
   TapeSlot beta = free_var(&b, K, TR_IDENTITY);
   density(&b, &dist_normal, beta, scalar(&b, 0.0), scalar(&b, 1.0));
   TapeSlot alpha = free_var(&b, 0, TR_IDENTITY);
-  density(&b, &dist_normal, alpha, scalar(&b, 0.0),
-          scalar(&b, LOGIT_ALPHA_SD));
+  density(&b, &dist_normal, alpha, scalar(&b, 0.0), scalar(&b, LOGIT_ALPHA_SD));
   TapeSlot X = tape_const(b.t, 2, N_LOGIT, K, d->X);
   TapeSlot xb = ok(&b, tape_op2(b.t, TAPE_MATVEC, X, beta, b.err));
   TapeSlot eta = ok(&b, tape_op2(b.t, TAPE_ADD, alpha, xb, b.err));
@@ -386,8 +386,8 @@ static double now(void) {
 
 /* Seconds per evaluation of one run of at least MIN_SECONDS. theta moves a
  * little each time so that nothing can be hoisted out of the loop. */
-static double time_run(GradFn f, void *ctx, const double *theta0,
-                       double *theta, double *grad, size_t dim, double *sink) {
+static double time_run(GradFn f, void *ctx, const double *theta0, double *theta,
+                       double *grad, size_t dim, double *sink) {
   memcpy(theta, theta0, dim * sizeof *theta);
   long n = 0;
   const double t0 = now();
@@ -452,8 +452,8 @@ static bool wanted(int argc, char **argv, const char *name) {
 
 int main(int argc, char **argv) {
   setenv("OPENBLAS_NUM_THREADS", "1", 0); /* read when blas() loads it */
-  printf("CBLAS: %s; best of %d runs of %.2f s each\n\n", blas()->name,
-         REPEATS, MIN_SECONDS);
+  printf("CBLAS: %s; best of %d runs of %.2f s each\n\n", blas()->name, REPEATS,
+         MIN_SECONDS);
   printf("| model                | hand grad/s | fused | unfused | fused/hand "
          "| unfused/hand | max rel diff | fused DISTs |\n");
   printf("|---|--:|--:|--:|--:|--:|--:|--:|\n");

@@ -1968,8 +1968,7 @@ static TapeSlot fz_expr(Fz *f, int depth) {
     e = fz_op2(f, TAPE_MUL, fz_expr(f, depth - 1), fz_scalar(f));
     break;
   case 7:
-    e = fz_op2(f, TAPE_MUL, fz_expr(f, depth - 1),
-               fz_const(f, 1, 0.6, 1.4));
+    e = fz_op2(f, TAPE_MUL, fz_expr(f, depth - 1), fz_const(f, 1, 0.6, 1.4));
     break;
   case 8: /* not affine: a leaf of the fused expression */
     e = fz_op2(f, TAPE_MUL, fz_expr(f, depth - 1), fz_expr(f, depth - 1));
@@ -2000,8 +1999,8 @@ static TapeSlot fz_likelihood(Fz *f, TapeSlot eta) {
     TapeSlot p = fz_op1(f, TAPE_LOGISTIC, eta);
     if (fz_pick(4) == 0)
       p = fz_op1(f, TAPE_COPY, p);
-    lp = tape_dist(f->t, &dist_bernoulli, tape_const(f->t, 1, FZ_N, 1, y),
-                   &p, 1, f->err);
+    lp = tape_dist(f->t, &dist_bernoulli, tape_const(f->t, 1, FZ_N, 1, y), &p,
+                   1, f->err);
   } else {
     const int xk = fz_pick(4), sk = fz_pick(3);
     TapeSlot x = xk == 0   ? fz_param(f, FZ_N)
@@ -2027,8 +2026,8 @@ static Tape *fz_build(uint64_t seed, bool fused, TapeSlot *eta_out) {
   if (eta_out)
     *eta_out = eta;
   f.terms[f.nterms++] = fz_likelihood(&f, eta);
-  TapeSlot out = tape_op(f.t, TAPE_SUM_SCALARS, f.terms, f.nterms, NULL, 0,
-                         f.err);
+  TapeSlot out =
+      tape_op(f.t, TAPE_SUM_SCALARS, f.terms, f.nterms, NULL, 0, f.err);
   tape_set_output(f.t, out);
   tape_set_fusion(f.t, fused);
   tape_finish(f.t);
@@ -2053,8 +2052,8 @@ static void fz_compare(const Tape *tf, const Tape *tu, const double *theta,
     fprintf(stderr, "  in %s: log p %.17g fused, %.17g not\n", what, lf, lu);
   for (size_t k = 0; k < dim; k++)
     if (!CHECK(fz_close(gf[k], gu[k])))
-      fprintf(stderr, "  in %s: gradient %zu: %.17g fused, %.17g not\n",
-              what, k, gf[k], gu[k]);
+      fprintf(stderr, "  in %s: gradient %zu: %.17g fused, %.17g not\n", what,
+              k, gf[k], gu[k]);
   CHECK(tape_logp(sf, theta) == lf);
   tape_forward(sf, theta);
   tape_forward(su, theta);
@@ -2122,8 +2121,8 @@ static void test_fuse_models(void) {
             tp, TAPE_ADD, alpha,
             tape_op2(tp, TAPE_MATVEC, tape_const(tp, 2, N, K, X), beta, err),
             err);
-        TapeSlot ps[2] = {eta, tape_op1(tp, TAPE_EXP,
-                                        tape_param(tp, K + 1, 0, 1, 1), err)};
+        TapeSlot ps[2] = {
+            eta, tape_op1(tp, TAPE_EXP, tape_param(tp, K + 1, 0, 1, 1), err)};
         if (model == 1)
           ps[0] = tape_op1(tp, TAPE_LOGISTIC, eta, err);
         lik = model == 0 ? tape_dist(tp, &dist_normal,
@@ -2136,10 +2135,10 @@ static void test_fuse_models(void) {
         TapeSlot mu = tape_op2(
             tp, TAPE_ADD, tape_op(tp, TAPE_GATHER, &a, 1, g, N, err),
             tape_op2(tp, TAPE_MUL, b, tape_const(tp, 1, N, 1, x), err), err);
-        TapeSlot ps[2] = {mu, tape_op1(tp, TAPE_EXP,
-                                       tape_param(tp, J + 1, 0, 1, 1), err)};
-        lik = tape_dist(tp, &dist_normal, tape_const(tp, 1, N, 1, y), ps, 2,
-                        err);
+        TapeSlot ps[2] = {
+            mu, tape_op1(tp, TAPE_EXP, tape_param(tp, J + 1, 0, 1, 1), err)};
+        lik =
+            tape_dist(tp, &dist_normal, tape_const(tp, 1, N, 1, y), ps, 2, err);
       }
       tape_set_fusion(tp, fused);
       finish(tp, lik);
@@ -2158,9 +2157,9 @@ static void test_fuse_models(void) {
  * term: 'a' a scalar of theta (alpha), 'v' a computed vector (X @ beta),
  * 'f' a scalar of theta times data (b * x), 'g' a gather of theta (a[g]). */
 static void test_fuse_shapes(void) {
-  static const char *const recipes[] = {"av", "v",  "af", "aff", "g",  "ag",
-                                        "fg", "afg", "ffg", "vg", "gg", "agg",
-                                        "afff", "vv", "fgv"};
+  static const char *const recipes[] = {"av", "v",   "af",   "aff", "g",
+                                        "ag", "fg",  "afg",  "ffg", "vg",
+                                        "gg", "agg", "afff", "vv",  "fgv"};
   enum { N = 23, K = 2, J = 4 };
   char err[TAPE_ERR_LEN];
   double X[N * K], x[4][N], y[N], yb[N], theta[40];
@@ -2199,12 +2198,13 @@ static void test_fuse_shapes(void) {
             off += J;
             term = tape_op(tp, TAPE_GATHER, &a, 1, idx, N, err);
           }
-          eta = eta == TAPE_NONE ? term : tape_op2(tp, TAPE_ADD, eta, term, err);
+          eta =
+              eta == TAPE_NONE ? term : tape_op2(tp, TAPE_ADD, eta, term, err);
         }
         TapeSlot lik;
         if (family == 0) {
-          TapeSlot ps[2] = {eta, tape_op1(tp, TAPE_EXP,
-                                          tape_param(tp, off, 0, 1, 1), err)};
+          TapeSlot ps[2] = {
+              eta, tape_op1(tp, TAPE_EXP, tape_param(tp, off, 0, 1, 1), err)};
           lik = tape_dist(tp, &dist_normal, tape_const(tp, 1, N, 1, y), ps, 2,
                           err);
         } else {
@@ -2272,21 +2272,20 @@ static void test_fuse_edges(void) {
   for (int fused = 0; fused < 2; fused++) {
     /* Normal(y | b * xs + c, sigma): theta = (b, c, sigma) */
     Tape *t = tape_alloc(0);
-    TapeSlot mu = tape_op2(
-        t, TAPE_ADD,
-        tape_op2(t, TAPE_MUL, tape_param(t, 0, 0, 1, 1),
-                 tape_const(t, 1, 4, 1, xs), err),
-        tape_param(t, 1, 0, 1, 1), err);
+    TapeSlot mu = tape_op2(t, TAPE_ADD,
+                           tape_op2(t, TAPE_MUL, tape_param(t, 0, 0, 1, 1),
+                                    tape_const(t, 1, 4, 1, xs), err),
+                           tape_param(t, 1, 0, 1, 1), err);
     TapeSlot ps[2] = {mu, tape_param(t, 2, 0, 1, 1)};
     tape_set_fusion(t, fused);
-    finish(t, tape_dist(t, &dist_normal, tape_const(t, 1, 4, 1, y), ps, 2,
-                        err));
+    finish(t,
+           tape_dist(t, &dist_normal, tape_const(t, 1, 4, 1, y), ps, 2, err));
     CHECK_EQ_INT(tape_nfused(t), fused);
     TapeState *st = tape_state_alloc(t);
     double g[3];
-    const double bad[][3] = {{0.5, 0.1, 0.0},  {0.5, 0.1, -1.0},
-                             {NAN, 0.1, 1.0},  {0.5, INFINITY, 1.0},
-                             {0.5, 0.1, NAN},  {0.5, 0.1, INFINITY}};
+    const double bad[][3] = {{0.5, 0.1, 0.0}, {0.5, 0.1, -1.0},
+                             {NAN, 0.1, 1.0}, {0.5, INFINITY, 1.0},
+                             {0.5, 0.1, NAN}, {0.5, 0.1, INFINITY}};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
       CHECK(tape_logp(st, bad[k]) == -INFINITY);
       CHECK(tape_logp_grad(st, bad[k], g) == -INFINITY);
@@ -2297,11 +2296,10 @@ static void test_fuse_edges(void) {
 
     /* Bernoulli(yb | logistic(b * xs + c)): theta = (b, c) */
     t = tape_alloc(0);
-    TapeSlot eta = tape_op2(
-        t, TAPE_ADD,
-        tape_op2(t, TAPE_MUL, tape_param(t, 0, 0, 1, 1),
-                 tape_const(t, 1, 4, 1, xs), err),
-        tape_param(t, 1, 0, 1, 1), err);
+    TapeSlot eta = tape_op2(t, TAPE_ADD,
+                            tape_op2(t, TAPE_MUL, tape_param(t, 0, 0, 1, 1),
+                                     tape_const(t, 1, 4, 1, xs), err),
+                            tape_param(t, 1, 0, 1, 1), err);
     TapeSlot p = tape_op1(t, TAPE_LOGISTIC, eta, err);
     tape_set_fusion(t, fused);
     finish(t, tape_dist(t, &dist_bernoulli, tape_const(t, 1, 4, 1, yb), &p, 1,
@@ -2315,7 +2313,8 @@ static void test_fuse_edges(void) {
      * -softplus(40) for the zeros. Unfused, p rounds to 1 and the zeros
      * are impossible (-inf); fused, the value is right. */
     const double big[2] = {0.0, 40.0};
-    const double want = -2.0 * log1p(exp(-40.0)) - 2.0 * (40.0 + log1p(exp(-40.0)));
+    const double want =
+        -2.0 * log1p(exp(-40.0)) - 2.0 * (40.0 + log1p(exp(-40.0)));
     if (fused) {
       CHECK_NEAR(tape_logp_grad(st, big, g), want, 1e-12);
       CHECK_NEAR(g[1], -2.0, 1e-12); /* sum of y - p = 0 + 0 - 1 - 1 */
@@ -2355,8 +2354,8 @@ static void test_fuse_limits(void) {
     const DistFamily *fam = k == 2 ? &test_normal : &dist_normal;
     TapeSlot lik = tape_dist(t, fam, tape_const(t, 1, 3, 1, y), ps, 2, err);
     TapeSlot terms[2] = {lik, tape_op1(t, TAPE_SUM, mu, err)};
-    finish(t, k == 0 ? lik
-                     : tape_op(t, TAPE_SUM_SCALARS, terms, 2, NULL, 0, err));
+    finish(t,
+           k == 0 ? lik : tape_op(t, TAPE_SUM_SCALARS, terms, 2, NULL, 0, err));
     CHECK_EQ_INT(tape_nfused(t), k < 2 ? 1 : 0);
     if (k == 1) { /* NEG is read twice: not absorbed, so computed */
       TapeState *st = tape_state_alloc(t);
