@@ -686,7 +686,10 @@ FUSE_INLINE double bernoulli_logit(const TapeFusion *F, const FuseProg *p,
     const double eta = terms_eta(&T, i, val, sh), y = x[sh.xe ? i : 0];
     bad |= !(y == 0.0 || y == 1.0);
     const double e = exp(-fabs(eta));
-    lp += (y == 1.0 ? fmin(eta, 0.0) : -fmax(eta, 0.0)) - log1p(e);
+    /* min(eta, 0) or -max(eta, 0) by comparison: fmin and fmax are calls
+     * (their NaN rules); a NaN eta still reaches lp through e */
+    const double m = eta < 0.0 ? eta : 0.0, pm = eta > 0.0 ? -eta : 0.0;
+    lp += (y == 1.0 ? m : pm) - log1p(e);
     if (grad) {
       const double r = 1.0 / (1.0 + e);
       const double d = adj * (y - (eta >= 0.0 ? r : e * r));

@@ -245,7 +245,7 @@ static double logreg_hand(void *ctx, const double *theta, double *grad) {
   double lp = 0.0, rs = 0.0;
   for (int i = 0; i < N_LOGIT; i++) {
     const double eta = d->eta[i] + alpha, e = exp(-fabs(eta));
-    lp += d->y[i] * eta - (fmax(eta, 0.0) + log1p(e));
+    lp += d->y[i] * eta - ((eta > 0.0 ? eta : 0.0) + log1p(e));
     const double q = 1.0 / (1.0 + e); /* logistic(|eta|) */
     d->r[i] = d->y[i] - (eta >= 0.0 ? q : e * q);
     rs += d->r[i];
