@@ -745,7 +745,8 @@ static bool infer(Build *b, const TapeSlot *in, int nin, const void *aux,
 /* Ops whose output shares its input's storage. */
 static bool is_alias(const Tape *t, const Instr *I) {
   return I->op == TAPE_RESHAPE || I->op == TAPE_COPY ||
-         (I->op == TAPE_TRANSPOSE && t->slots[I->a].ndim < 2);
+         (I->op == TAPE_TRANSPOSE && t->slots[I->a].ndim < 2) ||
+         (I->op == TAPE_SUM && t->slots[I->a].len == 1); /* a Jacobian */
 }
 
 /* Appends the built instruction and its output slot. */
@@ -1457,6 +1458,20 @@ static double sum_of(const double *x, size_t n) {
   for (size_t k = k0; k < n; k++)
     acc[0] += x[k];
   return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+/* Whether every x[k] is finite: x * 0 is 0 for a finite x and NaN for an
+ * infinite or NaN one, summed in SUM_LANES lanes (a branch per element
+ * cost more than the copy beside it). */
+static bool all_finite(const double *x, size_t n) {
+  double acc[SUM_LANES] = {0.0};
+  size_t k0 = 0;
+  for (; k0 + SUM_LANES <= n; k0 += SUM_LANES)
+    for (size_t u = 0; u < SUM_LANES; u++)
+      acc[u] += x[k0 + u] * 0.0;
+  for (size_t k = k0; k < n; k++)
+    acc[0] += x[k] * 0.0;
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]) == 0.0;
 }
 
 static void add_scalar(double *gx, double g, size_t n) {
@@ -2213,11 +2228,10 @@ double tape_logp_grad(TapeState *st, const double *theta, double *grad) {
     if (!I->unit)
       reverse(st, I);
   }
-  for (size_t k = 0; k < t->dim; k++) {
-    if (!isfinite(st->adj[k]))
-      return zero_grad(t, grad, -INFINITY);
-    grad[k] = st->adj[k];
-  }
+  if (t->dim > 0)
+    memcpy(grad, st->adj, t->dim * sizeof *grad);
+  if (!all_finite(grad, t->dim))
+    return zero_grad(t, grad, -INFINITY);
   return lp;
 }
 

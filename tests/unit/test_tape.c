@@ -1536,6 +1536,22 @@ static void test_nan(void) {
   CHECK(g[0] != 0.0);
   tape_state_free(st);
   tape_free(t);
+  /* one infinite component among several (the lanes of the check) */
+  t = tape_alloc(0);
+  x = tape_param(t, 0, 1, 7, 1);
+  finish(t, tape_op1(t, TAPE_SUM, tape_op1(t, TAPE_SQRT, x, err), err));
+  st = tape_state_alloc(t);
+  double pos[7] = {1.1, 2.3, 0.7, 1.9, 3.1, 0.4, 2.2}, g7[7];
+  CHECK(isfinite(tape_logp_grad(st, pos, g7)));
+  for (int k = 0; k < 7; k++) {
+    const double keep = pos[k];
+    pos[k] = 0.0; /* sqrt'(0) is infinite */
+    CHECK(tape_logp_grad(st, pos, g7) == -INFINITY);
+    CHECK(g7[(k + 1) % 7] == 0.0);
+    pos[k] = keep;
+  }
+  tape_state_free(st);
+  tape_free(t);
   /* NaN is not hidden by RELU or by a max in LOGSUMEXP */
   t = tape_alloc(2);
   x = tape_param(t, 0, 1, 2, 1);
