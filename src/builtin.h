@@ -105,5 +105,6 @@ void lib_json_register(VM *vm);   /* read_json */
 void lib_gp_register(VM *vm);     /* kernels, gp_fit, predict, gp_sample */
 void lib_sample_register(VM *vm); /* NUTS, sample, resume, ... */
 void lib_trace_register(VM *vm);  /* summary, save_csv, load_csv, rhat */
+void lib_plot_register(VM *vm);   /* line, hist, plot, plot_trace, ... */
 
 #endif
