@@ -11,6 +11,12 @@
  * A mean function (a number, or a function of the inputs returning one
  * value per point) is subtracted before fitting and added back to
  * predictions and draws; the numerics in src/gp/ never see the VM.
+ *
+ * Inside a model block a hyperparameter may be a model variable
+ * (ExpQuad(ls=ls), eta**2 * k): the kernel then keeps it in the group's
+ * `sym` (a boxed Value) for GPMarginal (lib_gp_model.c), which builds the
+ * covariance on the model's tape. Such a kernel prints its symbolic values
+ * as <model variable>, and gp_fit / kernel_matrix reject it.
  */
 #include <config.h>
 
@@ -22,11 +28,14 @@
 #include "builtin.h"
 #include "gp/gp.h"
 #include "gp/kernel.h"
+#include "lib_gp.h"
 #include "mem.h"
+#include "model.h"
 #include "opcodes.h"
 #include "rng.h"
 #include "strbuf.h"
 #include "tensor.h"
+#include "vmops.h"
 
 /* scikit-learn's default alpha: a variance added to K's diagonal. */
 #define GP_DEFAULT_ALPHA 1e-10
@@ -36,6 +45,10 @@
 static void format_kernel(StrBuf *sb, const GpKernel *k, GpKernelKind parent);
 
 static void format_values(StrBuf *sb, const GpParam *p) {
+  if (p->sym) {
+    strbuf_puts(sb, "<model variable>");
+    return;
+  }
   if (p->n == 1) {
     value_format_number(sb, p->v[0]);
     return;
@@ -105,7 +118,7 @@ static void format_kernel(StrBuf *sb, const GpKernel *k, GpKernelKind parent) {
     return;
   }
   if (k->kind == GPK_CONSTANT && parent == GPK_PROD && !k->group[0].fixed)
-    value_format_number(sb, k->group[0].v[0]);
+    format_values(sb, &k->group[0]);
   else
     format_leaf(sb, k);
 }
@@ -129,6 +142,8 @@ static const char *leaf_label(Labels *l, const GpKernel *k) {
 }
 
 static Value param_value(const GpParam *p) {
+  if (p->sym)
+    return *(Value *)p->sym;
   if (p->n == 1)
     return NUM_VAL(p->v[0]);
   return OBJ_VAL(tensor_from_array(p->v, (size_t)p->n));
@@ -216,14 +231,53 @@ static GpKernel *as_kernel(Value v) {
   return object_is_handle(v, &kernel_class) ? AS_HANDLE(v)->data : NULL;
 }
 
+GpKernel *lib_gp_kernel_of(Value v) { return as_kernel(v); }
+
+/* Makes p stand for model variable v: n placeholders (NaN, never read)
+ * and the boxed value. */
+static void set_symbolic(GpParam *p, Value v, size_t n) {
+  Value *box = mem_alloc(sizeof *box);
+  *box = v;
+  p->sym = box;
+  p->n = (int)n;
+  p->v = mem_alloc_atomic(n * sizeof(double));
+  for (size_t t = 0; t < n; t++)
+    p->v[t] = NAN;
+}
+
+/* Elements of a model variable that is a scalar or a vector, else 0. */
+static size_t var_elements(Value v) {
+  int ndim;
+  size_t rows, cols;
+  if (model_var_slot(v, &ndim, &rows, &cols) == TAPE_NONE)
+    return 0;
+  return ndim == 0 ? 1 : ndim == 1 ? rows : rows * cols == 1 ? 1 : 0;
+}
+
 static GpKernel *constant_kernel(double c) {
   GpKernel *k = gp_kernel_leaf(GPK_CONSTANT);
   k->group[0].v[0] = c;
   return k;
 }
 
+/* k * v, v * k, k / v or k + v for a scalar model variable v: a symbolic
+ * Constant leaf (1 / v for the division). */
+static bool symbolic_scale(VM *vm, int op, GpKernel *k, Value v, Value *out) {
+  if (var_elements(v) != 1)
+    return vm_error(vm, "a kernel can only be %s a scalar model variable, "
+                        "not a vector or matrix one",
+                    op == OP_ADD ? "added to" : "scaled by");
+  if (op == OP_DIV && !vmops_binary(vm, OP_DIV, NUM_VAL(1.0), v, &v))
+    return false;
+  GpKernel *ck = gp_kernel_leaf(GPK_CONSTANT);
+  set_symbolic(&ck->group[0], v, 1);
+  *out = kernel_wrap(op == OP_ADD ? gp_kernel_combine(GPK_SUM, k, ck)
+                                  : gp_kernel_combine(GPK_PROD, ck, k));
+  return true;
+}
+
 /* k + k, k * k; a positive number on either side of * (or after /) scales,
- * one on either side of + adds a Constant. */
+ * one on either side of + adds a Constant; so does a model variable. */
 static bool kernel_binary(VM *vm, int op, Value a, Value b, Value *out) {
   GpKernel *ka = as_kernel(a), *kb = as_kernel(b);
   const char *sym = op == OP_ADD   ? "+"
@@ -238,13 +292,16 @@ static bool kernel_binary(VM *vm, int op, Value a, Value b, Value *out) {
   }
   Value num = ka ? b : a;
   GpKernel *k = ka ? ka : kb;
-  bool scalable = k && IS_NUM(num) &&
+  bool symbolic = model_is_var(num);
+  bool scalable = k && (IS_NUM(num) || symbolic) &&
                   (op == OP_ADD || op == OP_MUL || (op == OP_DIV && ka));
   if (!scalable)
     return vm_error(vm,
                     "kernels combine with '+' and '*' and are scaled by "
                     "a positive number; '%s' %s '%s' is not supported",
                     value_type_name(a), sym ? sym : "with", value_type_name(b));
+  if (symbolic) /* a model variable: its sign is the model's business */
+    return symbolic_scale(vm, op, k, num, out);
   double c = AS_NUM(num);
   if (!(c > 0.0) || !isfinite(c))
     return vm_error(vm,
@@ -311,9 +368,40 @@ static int option_of(const char *name) {
   return -1;
 }
 
-/* A group's value: a number, or (per-column groups) a vector. */
+/* ls=[l0, l1] with a model variable among the items: stacked into one
+ * vector variable (the model's concat), in place of the list. */
+static bool stack_symbolic(Args *a, int i) {
+  const ObjList *l = AS_LIST(a->v[i]);
+  bool any = false;
+  for (size_t e = 0; e < l->len; e++)
+    any = any || model_is_var(l->items[e]);
+  if (!any)
+    return true;
+  Value concat;
+  if (!vm_get_global(a->vm, "concat", &concat))
+    return vm_error(a->vm, "internal: builtin 'concat' is missing");
+  if (l->len > 255)
+    return args_error(a, i, "has more than 255 items");
+  return vm_call(a->vm, concat, (int)l->len, l->items, &a->v[i]);
+}
+
+/* A group's value: a number, or (per-column groups) a vector; or a model
+ * variable of one of those shapes. */
 static bool group_arg(Args *a, int i, GpParam *p) {
   ObjTensor *t;
+  if (IS_LIST(a->v[i]) && p->per_column && !stack_symbolic(a, i))
+    return false;
+  if (model_is_var(a->v[i])) {
+    size_t n = var_elements(a->v[i]);
+    if (n == 0 || (n > 1 && !p->per_column))
+      return args_error(a, i, "is a model variable with %s; it must be a "
+                              "scalar%s",
+                        n == 0 ? "two dimensions" : "several values",
+                        p->per_column ? " or a vector (one value per column)"
+                                      : "");
+    set_symbolic(p, a->v[i], n);
+    return true;
+  }
   if (IS_NUM(a->v[i]) || !p->per_column) {
     double x;
     if (!args_num(a, i, &x))
@@ -485,14 +573,9 @@ static bool b_kernel(VM *vm, const CallArgs *call, Value *result) {
 
 /* ---- inputs -------------------------------------------------------------- */
 
-/* Points as the numerics want them: n rows of ncols, row-major. */
-typedef struct Points {
-  Value value; /* as a vector or matrix (what a mean function receives) */
-  const double *x;
-  size_t n, ncols;
-} Points;
+typedef GpPoints Points;
 
-static bool finite_values(Args *a, int i, const double *v, size_t n,
+bool lib_gp_finite_values(Args *a, int i, const double *v, size_t n,
                           size_t ncols) {
   for (size_t e = 0; e < n * ncols; e++)
     if (!isfinite(v[e])) {
@@ -505,7 +588,7 @@ static bool finite_values(Args *a, int i, const double *v, size_t n,
   return true;
 }
 
-static bool points_arg(Args *a, int i, Points *p) {
+bool lib_gp_points_arg(Args *a, int i, Points *p) {
   ObjTensor *t;
   if (IS_TENSOR(a->v[i]) && AS_TENSOR(a->v[i])->ndim == 2) {
     t = AS_TENSOR(a->v[i]);
@@ -521,12 +604,12 @@ static bool points_arg(Args *a, int i, Points *p) {
     return args_error(a, i, "must hold at least one point");
   p->value = OBJ_VAL(t);
   p->x = t->data;
-  return finite_values(a, i, p->x, p->n, p->ncols);
+  return lib_gp_finite_values(a, i, p->x, p->n, p->ncols);
 }
 
 /* New points for a fit over ncols columns. */
-static bool new_points_arg(Args *a, int i, size_t ncols, Points *p) {
-  if (!points_arg(a, i, p))
+bool lib_gp_new_points_arg(Args *a, int i, size_t ncols, Points *p) {
+  if (!lib_gp_points_arg(a, i, p))
     return false;
   if (p->ncols == ncols)
     return true;
@@ -551,7 +634,7 @@ static bool new_points_arg(Args *a, int i, size_t ncols, Points *p) {
 
 /* The mean function at the points: mean is nil (zeros), a number, or a
  * function of the points returning a number or one value per point. */
-static bool mean_values(VM *vm, const char *fn, Value mean, const Points *p,
+bool lib_gp_mean_values(VM *vm, const char *fn, Value mean, const Points *p,
                         double *out) {
   if (IS_NIL(mean) || IS_UNDEF(mean) || IS_NUM(mean)) {
     double c = IS_NUM(mean) ? AS_NUM(mean) : 0.0;
@@ -715,6 +798,14 @@ static FitValue *fit_arg(Args *a, int i) {
 
 static bool kernel_arg(Args *a, int i, GpKernel **out) {
   *out = as_kernel(a->v[i]);
+  const GpKernel *leaf;
+  const GpParam *group;
+  if (*out && gp_kernel_symbolic(*out, &leaf, &group))
+    return args_error(a, i,
+                      "has a hyperparameter that is a model variable (%s's "
+                      "%s); such a kernel belongs inside a model block, in "
+                      "y ~ GPMarginal(k, x, noise=...)",
+                      gp_kernel_name(leaf->kind), group->name);
   if (*out)
     return true;
   return args_error(a, i,
@@ -772,7 +863,7 @@ static bool b_gp_fit(VM *vm, const CallArgs *call, Value *result) {
   bool normalize, optimize;
   Value mean;
   if (!args_bind(&a, vm, call, "gp_fit", names, 3) || !kernel_arg(&a, 0, &k) ||
-      !points_arg(&a, FIT_X, &p) || !args_vector(&a, FIT_Y, &y) ||
+      !lib_gp_points_arg(&a, FIT_X, &p) || !args_vector(&a, FIT_Y, &y) ||
       !args_count_or(&a, FIT_RESTARTS, 3, &restarts) ||
       !args_bool_or(&a, FIT_NORMALIZE, false, &normalize) ||
       !mean_arg(&a, FIT_MEAN, &mean) ||
@@ -787,7 +878,7 @@ static bool b_gp_fit(VM *vm, const CallArgs *call, Value *result) {
     return args_error(&a, FIT_RESTARTS, "must be at most 1000, got %zu",
                       restarts);
   double *noise = NULL;
-  if (!finite_values(&a, FIT_Y, y->data, y->len, 1) ||
+  if (!lib_gp_finite_values(&a, FIT_Y, y->data, y->len, 1) ||
       !noise_arg(&a, FIT_NOISE, FIT_ALPHA, p.n, &noise))
     return false;
   int64_t seed = 0;
@@ -798,7 +889,7 @@ static bool b_gp_fit(VM *vm, const CallArgs *call, Value *result) {
   if (!gp_kernel_bind(k, p.ncols, err))
     return args_error(&a, FIT_K, "does not fit x: %s", err);
   double *r = mem_alloc_atomic(p.n * sizeof(double));
-  if (!mean_values(vm, "gp_fit", mean, &p, r))
+  if (!lib_gp_mean_values(vm, "gp_fit", mean, &p, r))
     return false;
   for (size_t i = 0; i < p.n; i++)
     r[i] = y->data[i] - r[i];
@@ -841,7 +932,7 @@ static bool b_predict(VM *vm, const CallArgs *call, Value *result) {
   bool full;
   FitValue *fv;
   if (!args_bind(&a, vm, call, "predict", names, 2) || !(fv = fit_arg(&a, 0)) ||
-      !new_points_arg(&a, 1, fv->fit->ncols, &p) ||
+      !lib_gp_new_points_arg(&a, 1, fv->fit->ncols, &p) ||
       !args_num_or(&a, 2, 0.95, &level) || !args_bool_or(&a, 3, false, &full))
     return false;
   if (full && p.n * p.n > BUILTIN_MAX_ELEMENTS)
@@ -853,7 +944,7 @@ static bool b_predict(VM *vm, const CallArgs *call, Value *result) {
   size_t m = p.n;
   ObjTensor *mean = tensor_vector(m), *var = tensor_vector(m);
   double *m0 = mem_alloc_atomic(m * sizeof(double));
-  if (!mean_values(vm, "predict", fv->mean, &p, m0))
+  if (!lib_gp_mean_values(vm, "predict", fv->mean, &p, m0))
     return false;
   double *cov = full ? mem_alloc_atomic(m * m * sizeof(double)) : NULL;
   gp_predict(fv->fit, p.x, m, mean->data, var->data, cov);
@@ -885,7 +976,8 @@ static bool b_gp_sample(VM *vm, const CallArgs *call, Value *result) {
   size_t n;
   FitValue *fv;
   if (!args_bind(&a, vm, call, "gp_sample", names, 2) ||
-      !(fv = fit_arg(&a, 0)) || !new_points_arg(&a, 1, fv->fit->ncols, &p))
+      !(fv = fit_arg(&a, 0)) ||
+      !lib_gp_new_points_arg(&a, 1, fv->fit->ncols, &p))
     return false;
   n = 1;
   if (args_given(&a, 2) && !args_size(&a, 2, &n))
@@ -904,7 +996,7 @@ static bool b_gp_sample(VM *vm, const CallArgs *call, Value *result) {
   if (seeded && !args_int(&a, 3, &seed))
     return false;
   double *m0 = mem_alloc_atomic(p.n * sizeof(double));
-  if (!mean_values(vm, "gp_sample", fv->mean, &p, m0))
+  if (!lib_gp_mean_values(vm, "gp_sample", fv->mean, &p, m0))
     return false;
   Rng *rng = seeded ? rng_alloc((uint64_t)seed) : vm_rng(vm);
   ObjTensor *out = tensor_matrix(n, p.n);
@@ -951,7 +1043,7 @@ static bool b_lml(VM *vm, const CallArgs *call, Value *result) {
                         "must hold the %zu free hyperparameters on "
                         "the scale of fit.theta, got %zu values",
                         nf, theta->len);
-    if (!finite_values(&a, 1, theta->data, nf, 1))
+    if (!lib_gp_finite_values(&a, 1, theta->data, nf, 1))
       return false;
   }
   ObjTensor *g = want_grad ? tensor_vector(nf) : NULL;
@@ -981,11 +1073,11 @@ static bool b_kernel_matrix(VM *vm, const CallArgs *call, Value *result) {
   Points p, q;
   bool diag;
   if (!args_bind(&a, vm, call, "kernel_matrix", names, 2) ||
-      !kernel_arg(&a, 0, &k) || !points_arg(&a, 1, &p) ||
+      !kernel_arg(&a, 0, &k) || !lib_gp_points_arg(&a, 1, &p) ||
       !args_bool_or(&a, 3, false, &diag))
     return false;
   bool cross = args_given(&a, 2);
-  if (cross && (diag || !new_points_arg(&a, 2, p.ncols, &q)))
+  if (cross && (diag || !lib_gp_new_points_arg(&a, 2, p.ncols, &q)))
     return diag ? args_error(&a, 3,
                              "cannot be true with xnew: the diagonal "
                              "is that of K(x)")
@@ -1066,6 +1158,7 @@ static const char *ctor_help(const Ctor *c) {
 
 void lib_gp_register(VM *vm) {
   builtin_register(vm, gp_builtins);
+  lib_gp_model_register(vm);
   for (size_t i = 0; i < sizeof ctors / sizeof ctors[0]; i++) {
     const Ctor *c = &ctors[i];
     char *help = mem_strdup(string_format("%s%s", c->fn, ctor_help(c))->chars);

@@ -154,7 +154,8 @@ static bool bind_group(GpKernel *c, int g, char *err) {
   GpParam *p = &c->group[g];
   const char *name = kind_names[c->kind];
   bool per_column = p->per_column;
-  if (per_column && c->ard && p->n == 1 && c->ndims > 1) {
+  /* A symbolic value keeps its own length: one value stays isotropic. */
+  if (per_column && c->ard && p->n == 1 && c->ndims > 1 && !p->sym) {
     double v = p->v[0];
     p->n = c->ndims;
     p->v = values_new(p->n);
@@ -178,7 +179,7 @@ static bool bind_group(GpKernel *c, int g, char *err) {
              c->ndims == 1 ? "" : "s");
     return false;
   }
-  for (int t = 0; t < p->n; t++) {
+  for (int t = 0; t < p->n && !p->sym; t++) {
     double v = p->v[t];
     if (!isfinite(v) || (p->positive && !(v > 0.0))) {
       snprintf(err, GP_ERR_LEN, "%s(): %s must be %s, got %g", name, p->name,
@@ -206,6 +207,22 @@ GpKernel *gp_kernel_bind(const GpKernel *k, size_t ncols, char *err) {
 }
 
 /* ---- hyperparameters ----------------------------------------------------- */
+
+bool gp_kernel_symbolic(const GpKernel *k, const GpKernel **leaf,
+                        const GpParam **group) {
+  if (!is_leaf(k))
+    return gp_kernel_symbolic(k->left, leaf, group) ||
+           gp_kernel_symbolic(k->right, leaf, group);
+  for (int g = 0; g < k->ngroups; g++)
+    if (k->group[g].sym) {
+      if (leaf)
+        *leaf = k;
+      if (group)
+        *group = &k->group[g];
+      return true;
+    }
+  return false;
+}
 
 size_t gp_kernel_nparams(const GpKernel *k) {
   if (!is_leaf(k))

@@ -67,6 +67,10 @@ typedef struct GpParam {
   bool positive;    /* log scale in theta; else as is */
   bool per_column;  /* may hold one value per active column */
   bool fixed;       /* kept out of the optimisation */
+  void *sym;        /* a symbolic value standing for v (the bridge's: a
+                       model variable inside a model block, see
+                       lib_gp_model.c), or NULL; v then only holds n
+                       placeholders, which bind neither checks nor expands */
 } GpParam;
 
 typedef struct GpKernel {
@@ -107,6 +111,12 @@ enum { GP_ERR_LEN = 200 };
  * length differs from the number of active columns, or a value is out of
  * its domain (positive groups must be > 0 and finite). */
 GpKernel *gp_kernel_bind(const GpKernel *k, size_t ncols, char *err);
+
+/* Whether some hyperparameter of k is symbolic (GpParam.sym); the first
+ * such leaf and group in tree order go to *leaf and *group (either may be
+ * NULL). */
+bool gp_kernel_symbolic(const GpKernel *k, const GpKernel **leaf,
+                        const GpParam **group);
 
 /* Hyperparameters of a bound kernel: all of them, and the free ones. */
 size_t gp_kernel_nparams(const GpKernel *k);
