@@ -33,6 +33,7 @@ void builtin_register_all(VM *vm) {
   lib_gp_register(vm);
   lib_sample_register(vm);
   lib_trace_register(vm);
+  lib_nn_register(vm);
   lib_plot_register(vm);
 }
 

@@ -106,5 +106,6 @@ void lib_gp_register(VM *vm);     /* kernels, gp_fit, predict, gp_sample */
 void lib_sample_register(VM *vm); /* NUTS, sample, resume, ... */
 void lib_trace_register(VM *vm);  /* summary, save_csv, load_csv, rhat */
 void lib_plot_register(VM *vm);   /* line, hist, plot, plot_trace, ... */
+void lib_nn_register(VM *vm);     /* networks, train_gan, train_vae, ... */
 
 #endif

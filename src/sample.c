@@ -387,7 +387,10 @@ static void run_chains(struct SampleRun *r, bool progress, FILE *err) {
 
   Bar b = {err, progress && err && isatty(fileno(err)), 0, now_seconds(), 0,
            0, NAN, ""};
-  for (;;) {
+  /* Without a bar there is nothing to watch: the workers see a stop
+   * request themselves, and joining them at once saves up to a
+   * WATCH_SLEEP_NS nap per call (sample() in a loop, short runs). */
+  while (b.on) {
     int finished = 0;
     for (int c = 0; c < r->nchains; c++)
       finished += __atomic_load_n(&r->chains[c].finished, __ATOMIC_ACQUIRE);
