@@ -30,8 +30,11 @@ void builtin_register_all(VM *vm) {
   lib_ffi_register(vm);
   lib_model_register(vm);
   lib_json_register(vm);
+  lib_gp_register(vm);
   lib_sample_register(vm);
   lib_trace_register(vm);
+  lib_nn_register(vm);
+  lib_plot_register(vm);
 }
 
 /* ---- binding ---------------------------------------------------------- */

@@ -102,7 +102,10 @@ void lib_string_register(VM *vm); /* format, split, join, ... */
 void lib_ffi_register(VM *vm);    /* dlopen, foreign, ... */
 void lib_model_register(VM *vm);  /* distributions, logp, find_map, ... */
 void lib_json_register(VM *vm);   /* read_json */
+void lib_gp_register(VM *vm);     /* kernels, gp_fit, predict, gp_sample */
 void lib_sample_register(VM *vm); /* NUTS, sample, resume, ... */
 void lib_trace_register(VM *vm);  /* summary, save_csv, load_csv, rhat */
+void lib_plot_register(VM *vm);   /* line, hist, plot, plot_trace, ... */
+void lib_nn_register(VM *vm);     /* networks, train_gan, train_vae, ... */
 
 #endif

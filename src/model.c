@@ -239,7 +239,20 @@ static bool matmul_op(VM *vm, Binder *b, const Operand *o, Value *out) {
   return emit_op(vm, b, op, o, 2, NULL, 0, out);
 }
 
+/* The class of a handle among a, b that is not a model variable but
+ * overloads operators itself (a GP kernel in `eta * k`), or NULL. */
+static const HandleClass *other_overloader(Value a, Value b) {
+  if (IS_HANDLE(a) && !as_var(a) && AS_HANDLE(a)->cls->binary)
+    return AS_HANDLE(a)->cls;
+  if (IS_HANDLE(b) && !as_var(b) && AS_HANDLE(b)->cls->binary)
+    return AS_HANDLE(b)->cls;
+  return NULL;
+}
+
 static bool var_binary(VM *vm, int op, Value a, Value b, Value *out) {
+  const HandleClass *other = other_overloader(a, b);
+  if (other) /* that class decides what `variable op handle` means */
+    return other->binary(vm, op, a, b, out);
   Binder *bd = binder_for(vm, a, b);
   if (!bd)
     return vm_error(vm, "this model variable belongs to a binding that has "
@@ -435,6 +448,19 @@ static ApplyResult var_apply(VM *vm, const ObjNative *fn,
 }
 
 bool model_is_var(Value v) { return as_var(v) != NULL; }
+
+TapeSlot model_var_slot(Value v, int *ndim, size_t *rows, size_t *cols) {
+  const ModelVar *mv = as_var(v);
+  if (!mv)
+    return TAPE_NONE;
+  if (ndim)
+    *ndim = mv->ndim;
+  if (rows)
+    *rows = mv->rows;
+  if (cols)
+    *cols = mv->cols;
+  return mv->slot;
+}
 
 bool model_apply_op(VM *vm, TapeOp op, Value v, Value *out) {
   ModelVar *mv = as_var(v);
@@ -784,6 +810,9 @@ static bool tilde(VM *vm, ObjString *name, Value dist, Value observed,
     record_get(b->model->observations, name->chars, &data);
   if (!IS_UNDEF(d->observed))
     data = d->observed;
+  if (d->check_data && !IS_UNDEF(data) && !IS_NIL(data) &&
+      !d->check_data(vm, d, name, data))
+    return false;
   TapeSlot ps[DIST_MAX_PARAMS];
   if (!param_slots(vm, b, d, ps, rv))
     return false;

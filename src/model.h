@@ -33,6 +33,14 @@ typedef struct DistValue {
   Value transform; /* transform="ordered", or UNDEF */
   Value sd_dist;   /* LKJCholeskyCov: the distribution of the standard
                       deviations (then family is LKJCorrCholesky), or UNDEF */
+  void *gp;        /* GPMarginal: its kernel, inputs and noise (GC memory,
+                      lib_gp_model.c), or NULL */
+  /* Called by `name ~ d` with the data when name is observed, before
+   * anything is recorded; false with an error set rejects them (GPMarginal:
+   * one finite value per input point). NULL: no check beyond the
+   * family's. */
+  bool (*check_data)(VM *vm, const struct DistValue *d, ObjString *name,
+                     Value data);
 } DistValue;
 
 typedef enum { RV_FREE, RV_OBSERVED, RV_INTERVENED } RvRole;
@@ -113,6 +121,11 @@ bool model_apply_op(VM *vm, TapeOp op, Value v, Value *out);
 /* Whether v is a model variable (a value that only has meaning inside a
  * binding). */
 bool model_is_var(Value v);
+
+/* The tape slot of model variable v, and its shape (ndim 0, 1 or 2; rows,
+ * cols; any pointer may be NULL); TAPE_NONE when v is not one. The slot
+ * belongs to the tape of the binding that made v. */
+TapeSlot model_var_slot(Value v, int *ndim, size_t *rows, size_t *cols);
 
 /* Index of the free or observed variable called name, or -1. */
 int model_find(const Model *m, const char *name);

@@ -29,6 +29,8 @@
 #define WATCH_SLEEP_NS 20000000L
 #define BAR_REDRAW_S 0.2
 #define RHAT_EVERY_S 1.0
+/* A worker's turn on one chain. */
+#define SLICE_S 0.02
 /* Attempts at a finite starting point before a chain gives up. */
 enum { INIT_TRIES = 100 };
 
@@ -49,6 +51,7 @@ typedef struct Chain {
   double step_size;   /* last step size (racy read is fine) */
   bool finished;      /* atomic */
   double t_end;       /* when it finished (written before `finished`) */
+  bool running;       /* a worker holds it (under SampleRun.lock) */
 } Chain;
 
 struct SampleRun {
@@ -65,7 +68,11 @@ struct SampleRun {
   int cores;
   Trace *trace;
   volatile int *stop;
-  int next_chain; /* atomic: the next chain a worker takes */
+  /* Scheduling: workers take turns on the chains in time slices, the
+   * least advanced first, so that with fewer cores than chains every
+   * chain moves on together (and a Ctrl-C finds draws in all of them). */
+  pthread_mutex_t lock;
+  pthread_cond_t returned; /* a chain was handed back */
 };
 
 static double now_seconds(void) {
@@ -105,6 +112,8 @@ static void run_free(struct SampleRun *r) {
   free(r->steps);
   free(r->chains);
   free(r->slots);
+  pthread_mutex_destroy(&r->lock);
+  pthread_cond_destroy(&r->returned);
   free(r);
 }
 
@@ -201,8 +210,10 @@ static void iterate(struct SampleRun *r, Chain *ch, const LogDensity *d,
   ch->step_size = out->step_size;
 }
 
-static void run_chain(struct SampleRun *r, Chain *ch) {
+/* Runs chain ch for about SLICE_S seconds (or to its goal). */
+static void run_slice(struct SampleRun *r, Chain *ch) {
   LogDensity d = {r->dim, chain_density, ch};
+  const double until = now_seconds() + SLICE_S;
   while (ch->iter < ch->goal && !*r->stop) {
     bool tuning = ch->iter < r->tune;
     if (!tuning && !ch->tuned) {
@@ -216,19 +227,52 @@ static void run_chain(struct SampleRun *r, Chain *ch) {
     if (!tuning)
       record_draw(r, ch, &s);
     __atomic_add_fetch(&ch->done, 1, __ATOMIC_RELAXED);
+    if (now_seconds() >= until)
+      break;
   }
-  ch->t_end = now_seconds();
-  __atomic_store_n(&ch->finished, true, __ATOMIC_RELEASE);
+  if (ch->iter >= ch->goal || *r->stop) {
+    ch->t_end = now_seconds();
+    __atomic_store_n(&ch->finished, true, __ATOMIC_RELEASE);
+  }
+}
+
+/* The unfinished chain no worker holds that is least advanced; NULL when
+ * every chain is finished. Waits while the only unfinished ones are held.
+ * Called with r->lock held. */
+static Chain *take_chain(struct SampleRun *r) {
+  for (;;) {
+    Chain *best = NULL;
+    bool unfinished = false;
+    for (int c = 0; c < r->nchains; c++) {
+      Chain *ch = &r->chains[c];
+      if (__atomic_load_n(&ch->finished, __ATOMIC_ACQUIRE))
+        continue;
+      unfinished = true;
+      if (!ch->running && (!best || ch->iter < best->iter))
+        best = ch;
+    }
+    if (best || !unfinished)
+      return best;
+    pthread_cond_wait(&r->returned, &r->lock);
+  }
 }
 
 static void *worker(void *arg) {
   struct SampleRun *r = arg;
+  pthread_mutex_lock(&r->lock);
   for (;;) {
-    int c = __atomic_fetch_add(&r->next_chain, 1, __ATOMIC_RELAXED);
-    if (c >= r->nchains)
-      return NULL;
-    run_chain(r, &r->chains[c]);
+    Chain *ch = take_chain(r);
+    if (!ch)
+      break;
+    ch->running = true;
+    pthread_mutex_unlock(&r->lock);
+    run_slice(r, ch);
+    pthread_mutex_lock(&r->lock);
+    ch->running = false;
+    pthread_cond_broadcast(&r->returned);
   }
+  pthread_mutex_unlock(&r->lock);
+  return NULL;
 }
 
 /* ---- the watcher: progress bar ------------------------------------------ */
@@ -328,7 +372,6 @@ static void run_chains(struct SampleRun *r, bool progress, FILE *err) {
     size_t more = ch->goal > keep_from ? ch->goal - keep_from : 0;
     trace_reserve(t, c, more);
   }
-  r->next_chain = 0;
   int nthreads = r->cores < r->nchains ? r->cores : r->nchains;
   if (nthreads < 1)
     nthreads = 1;
@@ -344,7 +387,10 @@ static void run_chains(struct SampleRun *r, bool progress, FILE *err) {
 
   Bar b = {err, progress && err && isatty(fileno(err)), 0, now_seconds(), 0,
            0, NAN, ""};
-  for (;;) {
+  /* Without a bar there is nothing to watch: the workers see a stop
+   * request themselves, and joining them at once saves up to a
+   * WATCH_SLEEP_NS nap per call (sample() in a loop, short runs). */
+  while (b.on) {
     int finished = 0;
     for (int c = 0; c < r->nchains; c++)
       finished += __atomic_load_n(&r->chains[c].finished, __ATOMIC_ACQUIRE);
@@ -410,6 +456,8 @@ Trace *sample_run(Model *m, SampleConfig *cfg, volatile int *stop_flag,
   r->requested = cfg->draws;
   r->cores = cfg->cores;
   r->stop = stop_flag;
+  pthread_mutex_init(&r->lock, NULL);
+  pthread_cond_init(&r->returned, NULL);
   Trace *t = trace_new(cfg->chains);
   r->trace = t;
   t->run = r;

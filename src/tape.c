@@ -27,10 +27,12 @@
  * views point into that copy. Constants point into the tape's pool, shared
  * read-only by every state. RESHAPE, COPY and TRANSPOSE of a vector share
  * their input's values and adjoints and cost nothing when evaluated.
- * Instructions that do not depend on theta run once, in tape_state_alloc.
+ * Input slots (tape_input) live in the state's buffer too, written by the
+ * caller. A slot varies when it depends on theta or on an input;
+ * instructions that do not vary run once, in tape_state_alloc.
  *
- * Evaluating. The forward sweep runs the live theta-dependent
- * instructions in order, the reverse sweep runs them backwards, each
+ * Evaluating. The forward sweep runs the live varying instructions in
+ * order, the reverse sweep the live theta-dependent ones backwards, each
  * adding its output's adjoint times its partials into the adjoints of
  * those inputs that depend on theta (the others have none: their adjoint
  * pointer is NULL). An op is
@@ -107,6 +109,7 @@ typedef enum {
   SLOT_CONST, /* data in the tape's pool at off */
   SLOT_VALUE, /* an instruction's output in the state's buffer at off */
   SLOT_ALIAS, /* shares the storage of slot src */
+  SLOT_INPUT, /* set per state (tape_input_data), in its buffer at off */
 } SlotKind;
 
 typedef struct Slot {
@@ -119,6 +122,7 @@ typedef struct Slot {
   int8_t ndim;
   uint8_t kind;
   bool dep;   /* its value depends on theta */
+  bool var;   /* it changes between evaluations: dep, or reads an input */
   bool noadj; /* inside a fused DIST's location: no adjoint (tape_fuse.h) */
 } Slot;
 
@@ -134,6 +138,7 @@ typedef struct Instr {
   uint8_t op;   /* TapeOp */
   uint8_t mode; /* BcMode of a binary op */
   bool dep;     /* the output depends on theta */
+  bool var;     /* the output changes between evaluations (Slot.var) */
   bool unit;    /* a DIST whose output adjoint is always 1 (fused) */
   bool live;    /* the tape's output depends on it */
   uint8_t fwd;  /* 1: a's adjoint is the output's (mark_forward); 2: b's */
@@ -143,7 +148,7 @@ typedef struct Instr {
   size_t in_off;  /* all nin inputs: Tape.ins[in_off ..] */
   size_t aux_off; /* GATHER, GATHER_ROWS: indices at Tape.idx[aux_off ..] */
   size_t naux;
-  double alpha; /* LEAKY_RELU: slope for a <= 0 */
+  double alpha; /* LEAKY_RELU, STEP: value for a <= 0; losses: a scale */
   const DistFamily *family;
   size_t scratch_off; /* doubles of per-state scratch */
   size_t view_off;    /* DIST: TapeState.views / grads [view_off ..] */
@@ -169,10 +174,12 @@ struct Tape {
   bool finished;
   /* Set by tape_finish. */
   size_t nval, nadj;
-  /* Instruction numbers: on constants (run once per state), depending on
-   * theta (tape_forward), and the live ones of those (tape_logp, grad). */
-  uint32_t *run_const, *run_dep, *run_live;
-  size_t nrun_const, nrun_dep, nrun_live;
+  /* Instruction numbers: on constants (run once per state), varying
+   * (tape_forward), the live ones of those (tape_logp, grad; without the
+   * ones absorbed by fused DISTs), and the live ones depending on theta
+   * that the reverse sweep visits. */
+  uint32_t *run_const, *run_dep, *run_live, *run_rev;
+  size_t nrun_const, nrun_dep, nrun_live, nrun_rev;
   TapeFusion *fusion; /* fused DISTs (tape_fuse.c), or NULL */
   bool nofuse;        /* tape_set_fusion(t, false) */
 };
@@ -261,6 +268,7 @@ static void set_theta(Tape *t) {
   Slot theta = shaped(1, t->dim, 1);
   theta.kind = SLOT_THETA;
   theta.dep = true;
+  theta.var = true;
   t->slots[0] = theta;
 }
 
@@ -286,6 +294,7 @@ void tape_free(Tape *t) {
   free(t->run_dep);
   free(t->run_live);
   tape_fuse_free(t->fusion);
+  free(t->run_rev);
   free(t);
 }
 
@@ -342,11 +351,19 @@ TapeSlot tape_param(Tape *t, size_t offset, int ndim, size_t rows,
   s.kind = SLOT_PARAM;
   s.off = offset;
   s.dep = true;
+  s.var = true;
   ASSERT(offset <= SIZE_MAX - s.len);
   if (offset + s.len > t->dim) {
     t->dim = offset + s.len;
     set_theta(t);
   }
+  return push_slot(t, s);
+}
+
+TapeSlot tape_input(Tape *t, int ndim, size_t rows, size_t cols) {
+  Slot s = shaped(ndim, rows, cols);
+  s.kind = SLOT_INPUT;
+  s.var = true;
   return push_slot(t, s);
 }
 
@@ -681,6 +698,58 @@ static bool shape_sum_scalars(Build *b, const TapeSlot *in, int nin) {
   return true;
 }
 
+static bool shape_affine(Build *b, const TapeSlot *in) {
+  const Slot *x = b->in[0], *w = b->in[1], *c = slot_at(b->t, in[2]);
+  char buf[SHAPE_STR_LEN];
+  if (!need_matrix(x, "AFFINE", "the input", b->err) ||
+      !need_matrix(w, "AFFINE", "the weight", b->err) ||
+      !blas_fits(x, "AFFINE", b->err) || !blas_fits(w, "AFFINE", b->err))
+    return false;
+  if (x->cols != w->rows)
+    return fail(b->err,
+                "AFFINE: the input has %zu columns but the weight matrix has "
+                "%zu rows",
+                x->cols, w->rows);
+  if (c->len != w->cols || (c->ndim == 2 && c->rows != 1))
+    return fail(b->err,
+                "AFFINE: the bias must be a vector of %zu elements, got "
+                "shape %s",
+                w->cols, shape_str(c, buf));
+  b->out = shaped(2, x->rows, w->cols);
+  b->nscratch = x->rows; /* a vector of ones for the bias's adjoint */
+  return true;
+}
+
+/* The scale of a loss, or the slope of LEAKY_RELU / STEP: aux double. */
+static void take_alpha(Build *b, const void *aux, size_t naux, double dflt) {
+  ASSERT(naux <= 1 && (naux == 0 || aux != NULL));
+  b->ins.alpha = naux == 1 ? *(const double *)aux : dflt;
+}
+
+/* BCE_LOGITS, SQ_ERR, GAUSS_KL: the second input has the first's length
+ * (or, for the first two, one element); the result is a scalar. */
+static bool shape_loss(Build *b, const void *aux, size_t naux) {
+  const Slot *x = b->in[0], *y = b->in[1];
+  const TapeOp op = (TapeOp)b->ins.op;
+  take_alpha(b, aux, naux, 1.0);
+  if (y->len != x->len && (y->len != 1 || op == TAPE_GAUSS_KL)) {
+    char sx[SHAPE_STR_LEN], sy[SHAPE_STR_LEN];
+    return fail(b->err, "%s: shapes %s and %s have different lengths",
+                tape_op_name(op), shape_str(x, sx), shape_str(y, sy));
+  }
+  b->out = shaped(0, 1, 1);
+  return true;
+}
+
+static bool shape_layer_norm(Build *b) {
+  const Slot *x = b->in[0];
+  if (!need_matrix(x, "LAYER_NORM", "the input", b->err))
+    return false;
+  b->out = *x;
+  b->nscratch = x->rows; /* 1 / sd of each row */
+  return true;
+}
+
 /* Works out the output shape of op (and its mode, scratch and aux). */
 static bool infer(Build *b, const TapeSlot *in, int nin, const void *aux,
                   size_t naux) {
@@ -693,10 +762,18 @@ static bool infer(Build *b, const TapeSlot *in, int nin, const void *aux,
   case TAPE_POW:
     return shape_binary(b);
   case TAPE_LEAKY_RELU:
-    ASSERT(naux <= 1 && (naux == 0 || aux != NULL));
-    b->ins.alpha = naux == 1 ? *(const double *)aux : 0.01;
+  case TAPE_STEP:
+    take_alpha(b, aux, naux, op == TAPE_LEAKY_RELU ? 0.01 : 0.0);
     b->out = *b->in[0];
     return true;
+  case TAPE_AFFINE:
+    return shape_affine(b, in);
+  case TAPE_BCE_LOGITS:
+  case TAPE_SQ_ERR:
+  case TAPE_GAUSS_KL:
+    return shape_loss(b, aux, naux);
+  case TAPE_LAYER_NORM:
+    return shape_layer_norm(b);
   case TAPE_SUM:
   case TAPE_LOGSUMEXP:
     b->out = shaped(0, 1, 1);
@@ -759,11 +836,13 @@ static TapeSlot push_instr(Build *b, const TapeSlot *in, int nin) {
   for (int k = 0; k < nin; k++) {
     t->ins[t->nins++] = in[k];
     I->dep = I->dep || t->slots[in[k]].dep;
+    I->var = I->var || t->slots[in[k]].var;
   }
   I->scratch_off = t->nscratch;
   t->nscratch += align_up(b->nscratch);
   Slot out = b->out;
   out.dep = I->dep;
+  out.var = I->var;
   out.kind = SLOT_VALUE;
   out.src = TAPE_NONE;
   if (is_alias(t, I)) {
@@ -1005,7 +1084,8 @@ static void lay_out(Tape *t) {
     for (size_t s = 0; s < t->nslots; s++) {
       Slot *x = &t->slots[s];
       const bool own_adj = x->dep && x->fwd == TAPE_NONE && !x->noadj;
-      if (x->kind != SLOT_VALUE || own_adj != (pass == 0))
+      const bool stored = x->kind == SLOT_VALUE || x->kind == SLOT_INPUT;
+      if (!stored || own_adj != (pass == 0))
         continue;
       x->off = off;
       off = align_up(off + x->len);
@@ -1082,16 +1162,19 @@ void tape_finish(Tape *t) {
   t->run_const = xcalloc(t->ninstr, sizeof *t->run_const);
   t->run_dep = xcalloc(t->ninstr, sizeof *t->run_dep);
   t->run_live = xcalloc(t->ninstr, sizeof *t->run_live);
+  t->run_rev = xcalloc(t->ninstr, sizeof *t->run_rev);
   for (size_t i = 0; i < t->ninstr; i++) {
     const Instr *I = &t->instrs[i];
     if (is_alias(t, I))
       continue;
-    if (!I->dep)
+    if (!I->var)
       t->run_const[t->nrun_const++] = (uint32_t)i;
     else
       t->run_dep[t->nrun_dep++] = (uint32_t)i;
-    if (I->dep && I->live && I->fused >= 0)
+    if (I->var && I->live && I->fused >= 0)
       t->run_live[t->nrun_live++] = (uint32_t)i;
+    if (I->dep && I->live && !I->unit && I->fused >= 0)
+      t->run_rev[t->nrun_rev++] = (uint32_t)i;
   }
 }
 
@@ -1369,6 +1452,21 @@ static double trigamma_at(double a) {
   return gsl_sf_psi_1(a);
 }
 
+/* c ? x : y without a branch: the piecewise-linear activations see signs
+ * that a branch predictor cannot guess (half the units of a layer are
+ * negative, at random), and a mispredicted branch per element cost more
+ * than the rest of the loop. */
+static inline double pick(bool c, double x, double y) {
+  uint64_t bx, by;
+  memcpy(&bx, &x, sizeof bx);
+  memcpy(&by, &y, sizeof by);
+  const uint64_t m = -(uint64_t)c;
+  const uint64_t r = (bx & m) | (by & ~m);
+  double out;
+  memcpy(&out, &r, sizeof out);
+  return out;
+}
+
 #define UN_FWD(EXPR)                                                           \
   do {                                                                         \
     for (size_t k = 0; k < n; k++) {                                           \
@@ -1381,7 +1479,7 @@ static double trigamma_at(double a) {
   do {                                                                         \
     for (size_t k = 0; k < n; k++) {                                           \
       const double a = A[k], y = Y[k], g = G[k];                               \
-      (void)a, (void)y;                                                        \
+      (void)a, (void)y, (void)g;                                               \
       GA[k] += (EXPR);                                                         \
     }                                                                          \
   } while (0)
@@ -1408,9 +1506,10 @@ static double trigamma_at(double a) {
   X(COS, cos(a), -g * sin(a))                                               \
   X(ERF, erf(a), g * M_2_SQRTPI * exp(-a * a))                              \
   X(PHI, 0.5 * erfc(-a * M_SQRT1_2), g * INV_SQRT_2PI * exp(-0.5 * a * a))  \
-  X(RELU, a < 0.0 ? 0.0 : a, a > 0.0 ? g : 0.0)                             \
-  X(LEAKY_RELU, a > 0.0 ? a : alpha * a, a > 0.0 ? g : alpha * g)           \
-  X(ELU, a > 0.0 ? a : expm1(a), a > 0.0 ? g : g * (y + 1.0))
+  X(RELU, pick(a < 0.0, 0.0, a), pick(a > 0.0, g, 0.0))                     \
+  X(LEAKY_RELU, a * pick(a > 0.0, 1.0, alpha), g * pick(a > 0.0, 1.0, alpha)) \
+  X(ELU, a > 0.0 ? a : expm1(a), a > 0.0 ? g : g * (y + 1.0))             \
+  X(STEP, pick(a > 0.0, 1.0, alpha), 0.0)
 /* clang-format on */
 
 static void fwd_unary(const Instr *I, const double *A, double *Y, size_t n) {
@@ -1815,6 +1914,165 @@ static void matmul_rev(const TapeState *st, const Instr *I, const double *g,
                   st->v[I->a], k, g, c, 1.0, gb, c);
 }
 
+/* Y = X W + 1 b^T: b copied into every row, then one dgemm adding X W. */
+static void affine_fwd(const TapeState *st, const Instr *I, double *y) {
+  const Slot *x = slot_of(st, I->a), *w = slot_of(st, I->b);
+  const int r = (int)x->rows, k = (int)x->cols, c = (int)w->cols;
+  const double *bias = st->v[input(st, I, 2)];
+  for (int i = 0; i < r; i++)
+    memcpy(y + (size_t)i * (size_t)c, bias, (size_t)c * sizeof *y);
+  if (r == 0 || c == 0 || k == 0)
+    return;
+  st->bl->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, c, k, 1.0,
+                st->v[I->a], k, st->v[I->b], c, 1.0, y, c);
+}
+
+/* Y = X W + 1 b^T:  Xbar += G W^T;  Wbar += X^T G;  bbar += G^T 1 (the
+ * column sums of G, by dgemv against ones in the scratch). */
+static void affine_rev(const TapeState *st, const Instr *I, const double *g,
+                       double *gx, double *gw) {
+  const Slot *x = slot_of(st, I->a), *w = slot_of(st, I->b);
+  const int r = (int)x->rows, k = (int)x->cols, c = (int)w->cols;
+  double *gb = st->a[input(st, I, 2)];
+  if (r == 0 || c == 0)
+    return;
+  if (gx && k > 0)
+    st->bl->dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r, k, c, 1.0, g, c,
+                  st->v[I->b], c, 1.0, gx, k);
+  if (gw && k > 0)
+    st->bl->dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, c, r, 1.0,
+                  st->v[I->a], k, g, c, 1.0, gw, c);
+  if (!gb)
+    return;
+  double *ones = st->scratch + I->scratch_off;
+  for (int i = 0; i < r; i++)
+    ones[i] = 1.0;
+  st->bl->dgemv(CblasRowMajor, CblasTrans, r, c, 1.0, g, c, ones, 1, 1.0, gb,
+                1);
+}
+
+/* softplus(z) - y z = -[y log s(z) + (1 - y) log(1 - s(z))], s the
+ * logistic function, without overflow or cancellation for any z (the
+ * form PyTorch's BCEWithLogitsLoss uses). */
+static inline double bce_logits1(double z, double y) {
+  return fmax(z, 0.0) - y * z + log1p(exp(-fabs(z)));
+}
+
+static inline double sq_err1(double a, double b) {
+  return (a - b) * (a - b);
+}
+
+/* KL(N(mu, exp(lv)) || N(0, 1)) (Kingma & Welling 2014, appendix B). */
+static inline double gauss_kl1(double mu, double lv) {
+  return 0.5 * (mu * mu + exp(lv) - 1.0 - lv);
+}
+
+/* NAME(A, B, nb, n): the sum over k of F(A[k], B[k]) where B has one
+ * element (nb = 1) or n; SUM_LANES partial sums (see sum_of). */
+#define PAIR_SUM(NAME, F)                                                      \
+  static double NAME(const double *A, const double *B, size_t nb, size_t n) { \
+    double acc[SUM_LANES] = {0.0};                                             \
+    const size_t sb = nb == 1 ? 0 : 1;                                         \
+    size_t k0 = 0;                                                             \
+    for (; k0 + SUM_LANES <= n; k0 += SUM_LANES)                               \
+      for (size_t u = 0; u < SUM_LANES; u++)                                   \
+        acc[u] += F(A[k0 + u], B[(k0 + u) * sb]);                              \
+    for (size_t k = k0; k < n; k++)                                            \
+      acc[0] += F(A[k], B[k * sb]);                                            \
+    return (acc[0] + acc[1]) + (acc[2] + acc[3]);                              \
+  }
+
+PAIR_SUM(bce_logits_sum, bce_logits1)
+PAIR_SUM(sq_err_sum, sq_err1)
+PAIR_SUM(gauss_kl_sum, gauss_kl1)
+
+static double loss_fwd(const TapeState *st, const Instr *I) {
+  const size_t n = slot_of(st, I->a)->len, nb = slot_of(st, I->b)->len;
+  const double *A = st->v[I->a], *B = st->v[I->b];
+  switch ((TapeOp)I->op) {
+  case TAPE_BCE_LOGITS:
+    return I->alpha * bce_logits_sum(A, B, nb, n);
+  case TAPE_SQ_ERR:
+    return I->alpha * sq_err_sum(A, B, nb, n);
+  default:
+    return I->alpha * gauss_kl_sum(A, B, nb, n);
+  }
+}
+
+/* The partials of the losses times c = g alpha: BCE_LOGITS: s(z) - y and
+ * -z; SQ_ERR: 2 (a - b) and its negative; GAUSS_KL: mu and (exp(lv) -
+ * 1) / 2. b's adjoint (one element or n) gets the sum or each term. */
+static void loss_rev(const TapeState *st, const Instr *I, double g,
+                     double *ga, double *gb) {
+  const size_t n = slot_of(st, I->a)->len;
+  const size_t sb = slot_of(st, I->b)->len == 1 ? 0 : 1;
+  const double *A = st->v[I->a], *B = st->v[I->b], c = g * I->alpha;
+  for (size_t k = 0; k < n; k++) {
+    const double a = A[k], b = B[k * sb];
+    double da, db;
+    switch ((TapeOp)I->op) {
+    case TAPE_BCE_LOGITS:
+      da = logistic(a) - b;
+      db = -a;
+      break;
+    case TAPE_SQ_ERR:
+      da = 2.0 * (a - b);
+      db = -da;
+      break;
+    default:
+      da = a;
+      db = 0.5 * expm1(b);
+    }
+    if (ga)
+      ga[k] += c * da;
+    if (gb)
+      gb[k * sb] += c * db;
+  }
+}
+
+/* Each row of x (r x c) centred and scaled: y = (x - m) / sqrt(v + eps),
+ * m and v the row's mean and (biased) variance; 1 / sqrt(v + eps) of each
+ * row is kept in the scratch for the reverse pass (Ba, Kiros & Hinton
+ * 2016, Layer normalization; eps as PyTorch's LayerNorm). */
+static const double LAYER_NORM_EPS = 1e-5;
+
+static void layer_norm_fwd(TapeState *st, const Instr *I, double *y) {
+  const Slot *x = slot_of(st, I->a);
+  const size_t r = x->rows, c = x->cols;
+  double *inv = st->scratch + I->scratch_off;
+  for (size_t i = 0; i < r; i++) {
+    const double *xi = st->v[I->a] + i * c;
+    double *yi = y + i * c;
+    const double m = c > 0 ? sum_of(xi, c) / (double)c : 0.0;
+    double v = 0.0;
+    for (size_t j = 0; j < c; j++)
+      v += (xi[j] - m) * (xi[j] - m);
+    inv[i] = 1.0 / sqrt((c > 0 ? v / (double)c : 0.0) + LAYER_NORM_EPS);
+    for (size_t j = 0; j < c; j++)
+      yi[j] = (xi[j] - m) * inv[i];
+  }
+}
+
+/* xbar += inv (g - mean(g) - y mean(g y)) row by row. */
+static void layer_norm_rev(const TapeState *st, const Instr *I,
+                           const double *g, double *gx) {
+  const Slot *x = slot_of(st, I->a);
+  const size_t r = x->rows, c = x->cols;
+  const double *inv = st->scratch + I->scratch_off, *y = st->v[I->out];
+  for (size_t i = 0; i < r; i++) {
+    const double *gi = g + i * c, *yi = y + i * c;
+    double gm = 0.0, gy = 0.0;
+    for (size_t j = 0; j < c; j++) {
+      gm += gi[j];
+      gy += gi[j] * yi[j];
+    }
+    gm /= (double)c;
+    gy /= (double)c;
+    for (size_t j = 0; j < c; j++)
+      gx[i * c + j] += inv[i] * (gi[j] - gm - yi[j] * gy);
+  }
+}
+
 static void gather_fwd(const TapeState *st, const Instr *I, double *y) {
   const size_t *idx = st->t->idx + I->aux_off;
   const double *x = st->v[I->a];
@@ -1920,6 +2178,17 @@ static void forward(TapeState *st, const Instr *I) {
     break;
   case TAPE_MATMUL:
     matmul_fwd(st, I, y);
+    break;
+  case TAPE_AFFINE:
+    affine_fwd(st, I, y);
+    break;
+  case TAPE_BCE_LOGITS:
+  case TAPE_SQ_ERR:
+  case TAPE_GAUSS_KL:
+    y[0] = loss_fwd(st, I);
+    break;
+  case TAPE_LAYER_NORM:
+    layer_norm_fwd(st, I, y);
     break;
   case TAPE_TRANSPOSE:
     transpose_fwd(A, slot_of(st, I->a)->rows, slot_of(st, I->a)->cols, y);
@@ -2034,6 +2303,17 @@ static void reverse(TapeState *st, const Instr *I) {
   case TAPE_MATMUL:
     matmul_rev(st, I, G, GA, GB);
     break;
+  case TAPE_AFFINE:
+    affine_rev(st, I, G, GA, GB);
+    break;
+  case TAPE_BCE_LOGITS:
+  case TAPE_SQ_ERR:
+  case TAPE_GAUSS_KL:
+    loss_rev(st, I, G[0], GA, GB);
+    break;
+  case TAPE_LAYER_NORM:
+    layer_norm_rev(st, I, G, GA);
+    break;
   case TAPE_TRANSPOSE:
     transpose_rev(G, slot_of(st, I->a)->rows, slot_of(st, I->a)->cols, GA);
     break;
@@ -2101,6 +2381,10 @@ static void bind_slots(TapeState *st) {
       break;
     case SLOT_CONST:
       st->v[s] = t->pool + x->off;
+      st->a[s] = NULL;
+      break;
+    case SLOT_INPUT:
+      st->v[s] = st->val + x->off;
       st->a[s] = NULL;
       break;
     case SLOT_ALIAS:
@@ -2223,11 +2507,8 @@ double tape_logp_grad(TapeState *st, const double *theta, double *grad) {
   if (lp == -INFINITY || !t->slots[t->out].dep)
     return zero_grad(t, grad, lp);
   st->a[t->out][0] += 1.0;
-  for (size_t i = t->nrun_live; i-- > 0;) {
-    const Instr *I = &t->instrs[t->run_live[i]];
-    if (!I->unit)
-      reverse(st, I);
-  }
+  for (size_t i = t->nrun_rev; i-- > 0;)
+    reverse(st, &t->instrs[t->run_rev[i]]);
   if (t->dim > 0)
     memcpy(grad, st->adj, t->dim * sizeof *grad);
   if (!all_finite(grad, t->dim))
@@ -2238,4 +2519,10 @@ double tape_logp_grad(TapeState *st, const double *theta, double *grad) {
 const double *tape_value(const TapeState *st, TapeSlot s) {
   slot_at(st->t, s);
   return st->v[s];
+}
+
+double *tape_input_data(TapeState *st, TapeSlot s) {
+  const Slot *x = slot_at(st->t, s);
+  ASSERT(x->kind == SLOT_INPUT);
+  return st->val + x->off;
 }

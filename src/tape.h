@@ -15,7 +15,10 @@
  * evaluate the same Tape in parallel threads. Instructions whose inputs do
  * not depend on theta (data transformations) run once, when the state is
  * created; the others run on every evaluation. The reverse pass visits only
- * instructions that depend on theta.
+ * instructions that depend on theta. Input slots (tape_input) hold values
+ * set per state before each evaluation (a minibatch): instructions that
+ * read them run on every evaluation but, unless theta is among their
+ * inputs too, not in the reverse pass.
  *
  * Broadcasting follows numpy (tensor.h): a vector of length n acts as a
  * 1 x n row; dimensions of length 1 stretch. The reverse pass sums the
@@ -99,7 +102,20 @@ enum { TAPE_ERR_LEN = 200 };
   X(DIST, -1, "S: sum of log densities; aux = DistFamily, inputs x then "     \
               "the family's parameters")                                      \
   X(SUM_SCALARS, -1, "S: the sum of scalar inputs (the log density total)")   \
-  X(COPY, 1, "the same values (a named node's own slot)")
+  X(COPY, 1, "the same values (a named node's own slot)")                     \
+  X(AFFINE, 3, "x (r,k) times W (k,c) plus b (c) on every row -> (r,c)")     \
+  X(BCE_LOGITS, 2, "S: alpha * sum(softplus(z) - y z), the binary cross-"    \
+                   "entropy of targets y (z's length or 1) given logits z; " \
+                   "aux: double alpha (default 1)")                          \
+  X(SQ_ERR, 2, "S: alpha * sum((a - b)^2), b of a's length or 1; aux: "      \
+               "double alpha (default 1)")                                   \
+  X(GAUSS_KL, 2, "S: alpha * sum(KL(N(mu, exp(lv)) || N(0, 1))) = alpha * " \
+                 "sum((mu^2 + exp(lv) - 1 - lv) / 2) for mu, lv of one "     \
+                 "length; aux: double alpha (default 1)")                    \
+  X(LAYER_NORM, 1, "matrix (r,c): each row centred and scaled to variance " \
+                   "1, (x - mean) / sqrt(var + 1e-5)")                       \
+  X(STEP, 1, "E: 1 if a > 0 else alpha, a derivative of LEAKY_RELU with "   \
+             "zero gradient; aux: double alpha (default 0)")
 
 typedef enum {
 #define X(name, nin, doc) TAPE_##name,
@@ -127,11 +143,18 @@ TapeSlot tape_scalar(Tape *t, double x);
 TapeSlot tape_param(Tape *t, size_t offset, int ndim, size_t rows,
                     size_t cols);
 
+/* An input: a tensor of the given shape (as tape_const) whose values are
+ * set in each TapeState (tape_input_data) before an evaluation, such as a
+ * minibatch, a noise draw, a dropout mask or weights held fixed. It does
+ * not depend on theta (its gradient is not computed), but unlike a
+ * constant, instructions that read it run at every evaluation. */
+TapeSlot tape_input(Tape *t, int ndim, size_t rows, size_t cols);
+
 /* Appends an instruction; its output shape follows from the inputs (for
  * RESHAPE and BROADCAST it is given in aux as size_t[3] {ndim, rows,
  * cols}). aux is copied (naux elements of the op's aux type: size_t for
- * GATHER, GATHER_ROWS, RESHAPE, BROADCAST; double for LEAKY_RELU); for
- * DIST use tape_dist.
+ * GATHER, GATHER_ROWS, RESHAPE, BROADCAST; double for LEAKY_RELU, STEP,
+ * BCE_LOGITS, SQ_ERR and GAUSS_KL); for DIST use tape_dist.
  * Returns the output slot, or TAPE_NONE with a sentence in err (shapes that
  * do not broadcast, an index out of range). */
 TapeSlot tape_op(Tape *t, TapeOp op, const TapeSlot *in, int nin,
@@ -183,6 +206,11 @@ double tape_logp_grad(TapeState *st, const double *theta, double *grad);
  * absorbed (doc/tape.md, "Location fusion"), so their slots are current
  * only after tape_forward, which computes every slot. */
 const double *tape_value(const TapeState *st, TapeSlot s);
+
+/* The storage of input slot s in this state (tape_shape elements, zero
+ * until written): write the values before evaluating. They stay until
+ * overwritten. */
+double *tape_input_data(TapeState *st, TapeSlot s);
 
 /* Runs the forward sweep at theta so that tape_value can read any slot
  * (deterministic nodes of a draw, predictions of a network). */

@@ -269,6 +269,7 @@ static double ref_phi(double a) { return gsl_cdf_ugaussian_P(a); }
 static double ref_relu(double a) { return a > 0 ? a : 0.0; }
 static double ref_leaky(double a) { return a > 0 ? a : LEAKY_ALPHA * a; }
 static double ref_elu(double a) { return a > 0 ? a : exp(a) - 1.0; }
+static double ref_step(double a) { return a > 0 ? 1.0 : LEAKY_ALPHA; }
 
 static const struct {
   TapeOp op;
@@ -299,6 +300,7 @@ static const struct {
     {TAPE_RELU, 0.1, 2.1, true, ref_relu},
     {TAPE_LEAKY_RELU, 0.1, 2.1, true, ref_leaky},
     {TAPE_ELU, 0.1, 2.1, true, ref_elu},
+    {TAPE_STEP, 0.1, 2.1, true, ref_step},
 };
 
 /* Shapes used throughout: {ndim, rows, cols}. */
@@ -318,7 +320,7 @@ static size_t shape_len(const Shape *s) { return s->rows * s->cols; }
 
 static TapeSlot unary(Tape *t, TapeOp op, TapeSlot x) {
   char err[TAPE_ERR_LEN];
-  if (op == TAPE_LEAKY_RELU)
+  if (op == TAPE_LEAKY_RELU || op == TAPE_STEP)
     return tape_op(t, op, &x, 1, &LEAKY_ALPHA, 1, err);
   return tape_op1(t, op, x, err);
 }
@@ -1429,6 +1431,207 @@ static void test_network(void) {
   tape_free(t);
 }
 
+/* ---- network ops: AFFINE, the losses, LAYER_NORM -------------------------- */
+
+/* AFFINE(x, W, b) with each of the three depending on theta or not. */
+static void test_affine(void) {
+  enum { R = 5, K = 3, C = 4, NX = R * K, NW = K * C, N = NX + NW + C };
+  char err[TAPE_ERR_LEN];
+  for (int dep = 1; dep <= 7; dep++) {
+    double theta[N];
+    fill(theta, N, -2.1, 2.7);
+    Tape *t = tape_alloc(N);
+    TapeSlot x = dep & 1 ? tape_param(t, 0, 2, R, K)
+                         : tape_const(t, 2, R, K, theta);
+    TapeSlot w = dep & 2 ? tape_param(t, NX, 2, K, C)
+                         : tape_const(t, 2, K, C, theta + NX);
+    TapeSlot b = dep & 4 ? tape_param(t, NX + NW, 1, C, 1)
+                         : tape_const(t, 1, C, 1, theta + NX + NW);
+    const TapeSlot in[3] = {x, w, b};
+    TapeSlot y = tape_op(t, TAPE_AFFINE, in, 3, NULL, 0, err);
+    int nd;
+    size_t r, c;
+    tape_shape(t, y, &nd, &r, &c);
+    CHECK(nd == 2 && r == R && c == C);
+    finish(t, weighted_sum(t, y));
+    TapeState *st = tape_state_alloc(t);
+    tape_forward(st, theta);
+    for (int i = 0; i < R; i++)
+      for (int j = 0; j < C; j++) {
+        double want = theta[NX + NW + j];
+        for (int k = 0; k < K; k++)
+          want += theta[K * i + k] * theta[NX + C * k + j];
+        CHECK_NEAR(tape_value(st, y)[C * i + j], want, 1e-13);
+      }
+    tape_state_free(st);
+    check_gradient(t, theta, "AFFINE");
+    tape_free(t);
+  }
+}
+
+/* Direct sums of the three losses, b of length n or 1. */
+static double loss_ref(TapeOp op, const double *a, const double *b, size_t n,
+                       size_t nb) {
+  double s = 0.0;
+  for (size_t k = 0; k < n; k++) {
+    const double x = a[k], y = b[nb == 1 ? 0 : k];
+    if (op == TAPE_BCE_LOGITS) {
+      const double p = 1.0 / (1.0 + exp(-x));
+      s -= y * log(p) + (1.0 - y) * log(1.0 - p);
+    } else if (op == TAPE_SQ_ERR) {
+      s += (x - y) * (x - y);
+    } else {
+      s += 0.5 * (x * x + exp(y) - 1.0 - y);
+    }
+  }
+  return s;
+}
+
+static void test_loss_case(TapeOp op, const Shape *sh, size_t nb, int dep,
+                           double alpha) {
+  char what[96], err[TAPE_ERR_LEN];
+  snprintf(what, sizeof what, "%s on a %s, %zu target(s), dep %d",
+           tape_op_name(op), sh->name, nb, dep);
+  const size_t n = shape_len(sh);
+  double *theta = doubles(n + nb);
+  fill(theta, n, -2.3, 2.9);
+  /* BCE targets in [0, 1] (soft labels too), log-variances anywhere */
+  fill(theta + n, nb, op == TAPE_BCE_LOGITS ? 0.05 : -1.7, 0.95);
+  Tape *t = tape_alloc(n + nb);
+  TapeSlot a = dep & 1 ? tape_param(t, 0, sh->ndim, sh->rows, sh->cols)
+                       : tape_const(t, sh->ndim, sh->rows, sh->cols, theta);
+  const int bnd = nb == 1 ? 0 : 1;
+  TapeSlot b = dep & 2 ? tape_param(t, n, bnd, nb, 1)
+                       : tape_const(t, bnd, nb, 1, theta + n);
+  const TapeSlot in[2] = {a, b};
+  TapeSlot y = tape_op(t, op, in, 2, &alpha, 1, err);
+  CHECK(y != TAPE_NONE);
+  finish(t, y);
+  TapeState *st = tape_state_alloc(t);
+  const double want = alpha * loss_ref(op, theta, theta + n, n, nb);
+  if (!CHECK_NEAR(tape_logp(st, theta), want, 1e-12 * (1.0 + fabs(want))))
+    fprintf(stderr, "  in %s\n", what);
+  tape_state_free(st);
+  check_gradient(t, theta, what);
+  tape_free(t);
+  free(theta);
+}
+
+static void test_losses(void) {
+  const TapeOp ops[3] = {TAPE_BCE_LOGITS, TAPE_SQ_ERR, TAPE_GAUSS_KL};
+  for (int o = 0; o < 3; o++)
+    for (int s = 0; s < NSHAPES; s++)
+      for (int dep = 1; dep <= 3; dep++) {
+        test_loss_case(ops[o], &SHAPES[s], shape_len(&SHAPES[s]), dep, 0.37);
+        if (ops[o] != TAPE_GAUSS_KL)
+          test_loss_case(ops[o], &SHAPES[s], 1, dep, -1.3);
+      }
+  /* the default scale is 1; BCE with |z| = 800 neither overflows nor
+   * cancels: softplus(800) - 0 = 800, softplus(-800) + 800 * 1 = 800 */
+  char err[TAPE_ERR_LEN];
+  Tape *t = tape_alloc(2);
+  const double y[2] = {0.0, 1.0};
+  const TapeSlot in[2] = {tape_param(t, 0, 1, 2, 1), tape_const(t, 1, 2, 1, y)};
+  finish(t, tape_op(t, TAPE_BCE_LOGITS, in, 2, NULL, 0, err));
+  TapeState *st = tape_state_alloc(t);
+  double z[2] = {800.0, -800.0}, g[2];
+  CHECK_NEAR(tape_logp_grad(st, z, g), 1600.0, 1e-12);
+  CHECK_NEAR(g[0], 1.0, 1e-15);
+  CHECK_NEAR(g[1], -1.0, 1e-15);
+  z[0] = -40.0, z[1] = 40.0; /* tiny losses keep their digits */
+  CHECK_NEAR(tape_logp_grad(st, z, g) / (2.0 * exp(-40.0)), 1.0, 1e-12);
+  CHECK_NEAR(g[0] / exp(-40.0), 1.0, 1e-12);
+  tape_state_free(st);
+  tape_free(t);
+}
+
+static void test_layer_norm(void) {
+  enum { R = 3, C = 5, N = R * C };
+  char err[TAPE_ERR_LEN];
+  Tape *t = tape_alloc(N);
+  TapeSlot x = tape_param(t, 0, 2, R, C);
+  TapeSlot y = tape_op1(t, TAPE_LAYER_NORM, x, err);
+  finish(t, weighted_sum(t, tape_op1(t, TAPE_TANH, y, err)));
+  double theta[N];
+  for (int rep = 0; rep < 3; rep++) {
+    fill(theta, N, -2.3, 3.1);
+    TapeState *st = tape_state_alloc(t);
+    tape_forward(st, theta);
+    for (int i = 0; i < R; i++) {
+      double m = 0.0, v = 0.0;
+      for (int j = 0; j < C; j++)
+        m += theta[C * i + j] / C;
+      for (int j = 0; j < C; j++)
+        v += (theta[C * i + j] - m) * (theta[C * i + j] - m) / C;
+      for (int j = 0; j < C; j++)
+        CHECK_NEAR(tape_value(st, y)[C * i + j],
+                   (theta[C * i + j] - m) / sqrt(v + 1e-5), 1e-13);
+    }
+    tape_state_free(st);
+    check_gradient(t, theta, "LAYER_NORM");
+  }
+  tape_free(t);
+}
+
+/* Input slots: set per state, read at every evaluation, no gradient of
+ * their own; what reads only inputs and constants runs every time too,
+ * and the reverse sweep skips it. */
+static void test_inputs(void) {
+  enum { R = 4, K = 3, C = 2, NW = K * C };
+  char err[TAPE_ERR_LEN];
+  Tape *t = tape_alloc(0);
+  TapeSlot x = tape_input(t, 2, R, K);
+  TapeSlot w = tape_param(t, 0, 2, K, C);
+  TapeSlot b = tape_input(t, 1, C, 1); /* a bias held fixed */
+  TapeSlot target = tape_input(t, 2, R, C);
+  CHECK(!tape_depends(t, x));
+  TapeSlot ex = tape_op1(t, TAPE_TANH, x, err); /* inputs only */
+  const TapeSlot in[3] = {ex, w, b};
+  TapeSlot h = tape_op(t, TAPE_AFFINE, in, 3, NULL, 0, err);
+  TapeSlot loss[2] = {h, target};
+  const double half = 0.5;
+  TapeSlot out = tape_op(t, TAPE_SQ_ERR, loss, 2, &half, 1, err);
+  CHECK(!tape_depends(t, ex));
+  CHECK(tape_depends(t, out));
+  finish(t, out);
+  CHECK_EQ_INT(tape_dim(t), NW);
+  double theta[NW], X[R * K], bias[C], Y[R * C], g[NW];
+  fill(theta, NW, -1.2, 1.4);
+  TapeState *s1 = tape_state_alloc(t), *s2 = tape_state_alloc(t);
+  CHECK_NEAR(tape_input_data(s1, x)[5], 0.0, 0.0); /* zero until written */
+  for (int rep = 0; rep < 3; rep++) {
+    fill(X, R * K, -1.5, 1.5);
+    fill(bias, C, -0.5, 0.5);
+    fill(Y, R * C, -1.0, 1.0);
+    memcpy(tape_input_data(s1, x), X, sizeof X);
+    memcpy(tape_input_data(s1, b), bias, sizeof bias);
+    memcpy(tape_input_data(s1, target), Y, sizeof Y);
+    /* the same tape with the inputs as constants */
+    Tape *c = tape_alloc(0);
+    TapeSlot cex = tape_op1(c, TAPE_TANH, tape_const(c, 2, R, K, X), err);
+    const TapeSlot cin[3] = {cex, tape_param(c, 0, 2, K, C),
+                             tape_const(c, 1, C, 1, bias)};
+    TapeSlot cl[2] = {tape_op(c, TAPE_AFFINE, cin, 3, NULL, 0, err),
+                      tape_const(c, 2, R, C, Y)};
+    finish(c, tape_op(c, TAPE_SQ_ERR, cl, 2, &half, 1, err));
+    TapeState *sc = tape_state_alloc(c);
+    double gc[NW];
+    const double want = tape_logp_grad(sc, theta, gc);
+    CHECK(tape_logp_grad(s1, theta, g) == want);
+    CHECK(memcmp(g, gc, sizeof g) == 0);
+    CHECK(tape_logp(s1, theta) == want);
+    CHECK_NEAR(tape_value(s1, ex)[7], tanh(X[7]), 1e-15);
+    check_gradient(c, theta, "inputs as constants");
+    tape_state_free(sc);
+    tape_free(c);
+  }
+  /* s2's inputs are its own: still zero, so h = 0 and the loss is 0 */
+  CHECK_NEAR(tape_logp(s2, theta), 0.0, 0.0);
+  tape_state_free(s1);
+  tape_state_free(s2);
+  tape_free(t);
+}
+
 /* A slot read by several instructions, in every broadcasting mode, gets
  * the sum of their adjoints. */
 static void test_fan_out(void) {
@@ -1699,6 +1902,25 @@ static void test_errors(void) {
   in[0] = s, in[1] = v3;
   expect_error(t, TAPE_SUM_SCALARS, in, 2, NULL, 0,
                "SUM_SCALARS: input 2 has shape (3), not a scalar");
+  TapeSlot aff[3] = {m23, m32, v3};
+  expect_error(t, TAPE_AFFINE, aff, 3, NULL, 0,
+               "AFFINE: the bias must be a vector of 2 elements, got shape "
+               "(3)");
+  aff[1] = m23;
+  expect_error(t, TAPE_AFFINE, aff, 3, NULL, 0,
+               "AFFINE: the input has 3 columns but the weight matrix has 2 "
+               "rows");
+  aff[0] = v3;
+  expect_error(t, TAPE_AFFINE, aff, 3, NULL, 0,
+               "AFFINE: the input must be a matrix, got shape (3)");
+  in[0] = m23, in[1] = v4;
+  expect_error(t, TAPE_BCE_LOGITS, in, 2, NULL, 0,
+               "BCE_LOGITS: shapes (2, 3) and (4) have different lengths");
+  in[0] = v3, in[1] = s;
+  expect_error(t, TAPE_GAUSS_KL, in, 2, NULL, 0,
+               "GAUSS_KL: shapes (3) and () have different lengths");
+  expect_error(t, TAPE_LAYER_NORM, &v3, 1, NULL, 0,
+               "LAYER_NORM: the input must be a matrix, got shape (3)");
   char err[TAPE_ERR_LEN];
   TapeSlot ps[2] = {v3, s};
   CHECK(tape_dist(t, &test_normal, v10, ps, 2, err) == TAPE_NONE);
@@ -2488,6 +2710,35 @@ static void test_no_allocation(void) {
   free(gr);
   tape_state_free(st);
   tape_free(t);
+  /* a network on input slots: AFFINE, LAYER_NORM, activations, losses */
+  enum { B = 16, K = 5, H = 7 };
+  char err[TAPE_ERR_LEN];
+  t = tape_alloc(0);
+  TapeSlot x = tape_input(t, 2, B, K), y = tape_input(t, 2, B, H);
+  const TapeSlot in[3] = {x, tape_param(t, 0, 2, K, H),
+                          tape_param(t, K * H, 1, H, 1)};
+  TapeSlot h = tape_op1(t, TAPE_LAYER_NORM,
+                        tape_op(t, TAPE_AFFINE, in, 3, NULL, 0, err), err);
+  h = tape_op(t, TAPE_LEAKY_RELU, &h, 1, NULL, 0, err);
+  const TapeSlot l1[2] = {h, y}, l2[2] = {h, h};
+  TapeSlot terms[2] = {tape_op(t, TAPE_BCE_LOGITS, l1, 2, NULL, 0, err),
+                       tape_op(t, TAPE_GAUSS_KL, l2, 2, NULL, 0, err)};
+  finish(t, tape_op(t, TAPE_SUM_SCALARS, terms, 2, NULL, 0, err));
+  st = tape_state_alloc(t);
+  double nth[K * H + H], ngr[K * H + H];
+  fill(nth, K * H + H, -0.5, 0.5);
+  fill(tape_input_data(st, x), B * K, -1.0, 1.0);
+  fill(tape_input_data(st, y), B * H, 0.0, 1.0);
+  tape_logp_grad(st, nth, ngr);
+  const long before2 = nallocs;
+  for (int i = 0; i < 1000; i++) {
+    tape_input_data(st, x)[i % (B * K)] += 1e-9;
+    s += tape_logp_grad(st, nth, ngr);
+  }
+  CHECK(isfinite(s));
+  CHECK_EQ_INT(nallocs - before2, 0);
+  tape_state_free(st);
+  tape_free(t);
 #endif
 }
 
@@ -2523,6 +2774,10 @@ int main(void) {
   test_linreg();
   test_varying_intercepts();
   test_network();
+  test_affine();
+  test_losses();
+  test_layer_norm();
+  test_inputs();
   test_nan();
   test_constant_folding();
   test_errors();

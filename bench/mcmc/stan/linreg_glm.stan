@@ -1,0 +1,20 @@
+// linear regression, N = 1000, K = 10, with Stan's GLM function: the same
+// model and priors as linreg.stan, written the way Stan's manual advises
+// (normal_id_glm has an analytic gradient over the whole design matrix).
+data {
+  int<lower=0> N;
+  int<lower=0> K;
+  matrix[N, K] X;
+  vector[N] y;
+}
+parameters {
+  real alpha;
+  vector[K] beta;
+  real<lower=0> sigma;
+}
+model {
+  alpha ~ normal(0, 10);
+  beta ~ normal(0, 10);
+  sigma ~ normal(0, 5);
+  y ~ normal_id_glm(X, alpha, beta, sigma);
+}
