@@ -140,7 +140,11 @@ static void load(void) {
       .dpotri = (BlasPotriFn *)dlsym(h, "dpotri_"),
       .dpotrs = (BlasPotrsFn *)dlsym(h, "dpotrs_"),
       .name = "OpenBLAS",
+      .get_threads = (int (*)(void))dlsym(h, "openblas_get_num_threads"),
+      .set_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads"),
   };
+  if (!(t.get_threads && t.set_threads))
+    t.get_threads = NULL, t.set_threads = NULL;
   /* An OpenBLAS built without LAPACK (NO_LAPACK) still serves CBLAS. */
   if (!(t.dpotrf && t.dpotri && t.dpotrs)) {
     t.dpotrf = gsl_dpotrf;
@@ -156,4 +160,25 @@ static void load(void) {
 const BlasFns *blas(void) {
   pthread_once(&once, load);
   return &table;
+}
+
+static bool user_chose_threads(void) {
+  return getenv("OPENBLAS_NUM_THREADS") || getenv("GOTO_NUM_THREADS") ||
+         getenv("OMP_NUM_THREADS");
+}
+
+int blas_serial(void) {
+  const BlasFns *b = blas();
+  if (!b->set_threads || user_chose_threads())
+    return 0;
+  const int saved = b->get_threads();
+  if (saved > 1)
+    b->set_threads(1);
+  return saved;
+}
+
+void blas_serial_end(int saved) {
+  const BlasFns *b = blas();
+  if (b->set_threads && saved > 1)
+    b->set_threads(saved);
 }

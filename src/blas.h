@@ -55,6 +55,9 @@ typedef struct BlasFns {
   BlasPotriFn *dpotri;
   BlasPotrsFn *dpotrs;
   const char *name; /* "OpenBLAS" or "gslcblas" */
+  /* OpenBLAS's thread pool size (NULL with gslcblas): see blas_serial. */
+  int (*get_threads)(void);
+  void (*set_threads)(int n);
 } BlasFns;
 
 /* The functions to call (thread-safe; loads OpenBLAS the first time). */
@@ -63,5 +66,17 @@ const BlasFns *blas(void);
 /* The fallback table (gslcblas and GSL's LAPACK equivalents), whatever
  * blas() chose: for tests that compare the two, and for PPL_BLAS. */
 const BlasFns *blas_reference(void);
+
+/* While MCMC chains run in threads of their own, OpenBLAS's pool only
+ * gets in their way: its threads spin between calls and take the cores
+ * the chains need (six times slower logistic regression, measured), and
+ * the tapes' products are too small to gain from splitting. blas_serial
+ * runs BLAS on the calling thread until blas_serial_end, and returns what
+ * blas_serial_end needs to restore the pool. It does nothing when the user
+ * chose a thread count (OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS or
+ * OMP_NUM_THREADS set) or with gslcblas. Call both from the thread that
+ * owns the interpreter, with no BLAS call in flight. */
+int blas_serial(void);
+void blas_serial_end(int saved);
 
 #endif

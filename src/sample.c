@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blas.h"
 #include "common.h"
 #include "mem.h"
 #include "rng.h"
@@ -376,6 +377,7 @@ static void run_chains(struct SampleRun *r, bool progress, FILE *err) {
   if (nthreads < 1)
     nthreads = 1;
   pthread_t *th = xcalloc((size_t)nthreads, sizeof *th);
+  const int blas_saved = blas_serial(); /* the chains are the parallelism */
   int started = 0;
   for (int k = 0; k < nthreads; k++)
     if (mem_thread_create(&th[k], worker, r) == 0)
@@ -407,6 +409,7 @@ static void run_chains(struct SampleRun *r, bool progress, FILE *err) {
   for (int k = 0; k < started; k++)
     mem_thread_join(th[k], NULL);
   free(th);
+  blas_serial_end(blas_saved);
   if (b.on) {
     bar_update_rhat(&b, r);
     bar_draw(&b, r);

@@ -12,8 +12,8 @@
 # functions where stan/MODEL_glm.stan exists); ess.R computes
 # ess_bulk of every run's draws with R's posterior package and prints the
 # tables. The seed example (ppl/seed_example.ppl) is timed from the shell.
-# When OPENBLAS_NUM_THREADS is not set, ppl also runs with it set to 1 (see
-# doc/benchmarks.md for why), as extra rows.
+# ppl runs OpenBLAS on one thread while chains sample (blas_serial in
+# src/blas.h) unless OPENBLAS_NUM_THREADS is set.
 #
 # Needs: Rscript with rstan, rjags, posterior and jsonlite, JAGS, Boost
 # headers (Debian: apt-get install r-cran-rstan jags r-cran-rjags
@@ -99,10 +99,6 @@ for model in $MODELS; do
   log "$model: ppl"
   run_ppl ppl "$model" variance
   run_ppl ppl-gradient "$model" gradient
-  if [ -z "${OPENBLAS_NUM_THREADS:-}" ]; then
-    run_ppl ppl-1blas "$model" variance OPENBLAS_NUM_THREADS=1
-    run_ppl ppl-gradient-1blas "$model" gradient OPENBLAS_NUM_THREADS=1
-  fi
   systems="stan jags"
   [ -f "$here/stan/${model}_glm.stan" ] && systems="stan stan-glm jags"
   for sys in $systems; do

@@ -396,6 +396,32 @@ static void test_lapack(void) {
   CHECK(info > 0);
 }
 
+/* sample() runs OpenBLAS on one thread while the chains run, and gives
+ * its pool back; a count the user chose is left alone. */
+static void test_blas_serial(void) {
+  unsetenv("OPENBLAS_NUM_THREADS");
+  unsetenv("GOTO_NUM_THREADS");
+  unsetenv("OMP_NUM_THREADS");
+  const BlasFns *b = blas();
+  if (!b->set_threads) { /* gslcblas: nothing to do, nothing done */
+    CHECK_EQ_INT(blas_serial(), 0);
+    blas_serial_end(0);
+    return;
+  }
+  const int pool = b->get_threads();
+  const int saved = blas_serial();
+  CHECK_EQ_INT(saved, pool);
+  CHECK_EQ_INT(b->get_threads(), 1);
+  blas_serial_end(saved);
+  CHECK_EQ_INT(b->get_threads(), pool);
+  setenv("OPENBLAS_NUM_THREADS", "2", 1);
+  CHECK_EQ_INT(blas_serial(), 0);
+  CHECK_EQ_INT(b->get_threads(), pool);
+  blas_serial_end(0);
+  CHECK_EQ_INT(b->get_threads(), pool);
+  unsetenv("OPENBLAS_NUM_THREADS");
+}
+
 /* ---- the log marginal likelihood ----------------------------------------- */
 
 enum { NOBS = 23 };
@@ -726,6 +752,7 @@ int main(void) {
   test_kernel_values();
   test_kernel_bind_errors();
   test_lapack();
+  test_blas_serial();
   test_lml();
   test_lml_large();
   test_jitter();
