@@ -74,6 +74,7 @@ typedef struct Compiler {
   const char **unit_names; /* globals this unit defines at its top level */
   int nunit_names;
   bool check_names; /* false when the unit imports (names arrive at run time) */
+  int ns;           /* the unit's global namespace (vm_source_namespace) */
   bool script_locals; /* COMPILE_SCRIPT: top-level lets may be locals */
   const char **captured; /* names used inside the unit's functions */
   int ncaptured;
@@ -324,7 +325,7 @@ static NameKind resolve_name(Compiler *c, const Ast *at, const char *name,
     *index = i;
     return NAME_UPVALUE;
   }
-  *index = vm_global_slot(c->vm, name);
+  *index = vm_namespace_slot(c->vm, c->ns, name);
   check_global(c, at, name, *index, is_set);
   return NAME_GLOBAL;
 }
@@ -386,7 +387,8 @@ static bool define_script_local(Compiler *c, const Ast *at, const char *name) {
  * level of a unit, else a local in the current block. */
 static void define_name(Compiler *c, const Ast *at, const char *name) {
   if (at_global_scope(c)) {
-    emit_op_u16(c, at, OP_DEFINE_GLOBAL, vm_global_slot(c->vm, name));
+    emit_op_u16(c, at, OP_DEFINE_GLOBAL,
+                vm_namespace_slot(c->vm, c->ns, name));
     return;
   }
   int slot = declare_local(c, at, name);
@@ -1333,6 +1335,7 @@ ObjFunction *compile_program(VM *vm, const Ast *program, const Source *src,
   c.src = src;
   c.err = err;
   c.check_names = true;
+  c.ns = vm_source_namespace(vm, src);
   c.script_locals = mode == COMPILE_SCRIPT;
   bool echo = mode == COMPILE_REPL;
   collect_unit_names(&c, program);

@@ -4,8 +4,9 @@
  * Locals live in stack slots of their function's frame; captured locals
  * become upvalues (closures as in Lua and clox). Top-level `let`, `fn` and
  * `model` define globals, which the VM keeps in an array indexed by slot
- * numbers the compiler resolves once (vm_global_slot), so the REPL's later
- * entries see earlier definitions.
+ * numbers the compiler resolves once (vm_namespace_slot), so the REPL's
+ * later entries see earlier definitions. A module imported by `import` has
+ * a namespace of its own (see vm.c).
  */
 #ifndef PPL_COMPILE_H
 #define PPL_COMPILE_H

@@ -378,7 +378,7 @@ static bool stack_symbolic(Args *a, int i) {
   if (!any)
     return true;
   Value concat;
-  if (!vm_get_global(a->vm, "concat", &concat))
+  if (!vm_get_builtin(a->vm, "concat", &concat))
     return vm_error(a->vm, "internal: builtin 'concat' is missing");
   if (l->len > 255)
     return args_error(a, i, "has more than 255 items");

@@ -84,7 +84,7 @@ static bool bin(VM *vm, OpCode op, Value a, Value b, Value *out) {
 /* A math builtin (exp, sqrt, sin) on a number, tensor or model variable. */
 static bool call1(VM *vm, const char *name, Value x, Value *out) {
   Value f;
-  if (!vm_get_global(vm, name, &f))
+  if (!vm_get_builtin(vm, name, &f))
     return vm_error(vm, "internal: builtin '%s' is missing", name);
   return vm_call(vm, f, 1, &x, out);
 }

@@ -73,9 +73,9 @@ static bool arith(VM *vm, OpCode op, Value a, Value b, Value *out) {
   return vmops_binary(vm, op, a, b, out);
 }
 
-static bool call_global(VM *vm, const char *name, Value x, Value *out) {
+static bool call_builtin(VM *vm, const char *name, Value x, Value *out) {
   Value f;
-  if (!vm_get_global(vm, name, &f))
+  if (!vm_get_builtin(vm, name, &f))
     return vm_error(vm, "internal: builtin '%s' is missing", name);
   return vm_call(vm, f, 1, &x, out);
 }
@@ -104,7 +104,7 @@ static bool beta_mu_sigma(VM *vm, const Value *alt, Value *canon) {
 
 /* p = logistic(logit_p); the last canonical parameter is p. */
 static bool p_from_logit(VM *vm, const Value *alt, Value *canon, int p_index) {
-  return call_global(vm, "invlogit", alt[0], &canon[p_index]);
+  return call_builtin(vm, "invlogit", alt[0], &canon[p_index]);
 }
 static bool bernoulli_logit(VM *vm, const Value *alt, Value *canon) {
   return p_from_logit(vm, alt, canon, 0);
@@ -116,9 +116,9 @@ static bool binomial_logit(VM *vm, const Value *alt, Value *canon) {
 /* Categorical(logit_p): p = exp(l - logsumexp(l)) (softmax). */
 static bool categorical_logit(VM *vm, const Value *alt, Value *canon) {
   Value lse, d;
-  return call_global(vm, "logsumexp", alt[0], &lse) &&
+  return call_builtin(vm, "logsumexp", alt[0], &lse) &&
          arith(vm, OP_SUB, alt[0], lse, &d) &&
-         call_global(vm, "exp", d, &canon[0]);
+         call_builtin(vm, "exp", d, &canon[0]);
 }
 
 /* tau (precision) to sigma = tau^(-1/2). */
@@ -145,21 +145,43 @@ static bool negbin_n_p(VM *vm, const Value *alt, Value *canon) {
          arith(vm, OP_DIV, t, alt[1], &canon[0]);
 }
 
+/* Largest |A[i][j] - A[j][i]| relative to max(|A[i][j]|, |A[j][i]|, 1)
+ * that cholesky() accepts as symmetric: Stan's check_symmetric uses the
+ * same 1e-8. */
+#define CHOLESKY_SYMMETRY_TOL 1e-8
+
+/* The lower Cholesky factor L of the square matrix a (A = L L^T; a new
+ * matrix, upper triangle zero), by gsl_linalg_cholesky_decomp1 (which
+ * reads the lower triangle). NULL with an error "fn(): what ..." when a is
+ * not square or not positive definite. */
+static ObjTensor *lower_cholesky(VM *vm, const ObjTensor *a, const char *fn,
+                                 const char *what) {
+  if (a->ndim != 2 || a->shape[0] != a->shape[1]) {
+    vm_error(vm, "%s(): %s must be a square matrix", fn, what);
+    return NULL;
+  }
+  ObjTensor *l = tensor_copy(a);
+  size_t n = l->shape[0];
+  gsl_matrix_view mv = gsl_matrix_view_array(l->data, n, n);
+  if (n == 0 || gsl_linalg_cholesky_decomp1(&mv.matrix) != 0) {
+    vm_error(vm, "%s(): %s is not positive definite", fn, what);
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) /* keep the lower triangle only */
+    for (size_t j = i + 1; j < n; j++)
+      l->data[i * n + j] = 0.0;
+  return l;
+}
+
 /* MvNormal(mu, cov=): chol = the lower Cholesky factor of cov. */
 static bool mvnormal_cov(VM *vm, const Value *alt, Value *canon) {
   if (model_is_var(alt[0]))
     return model_apply_op(vm, TAPE_CHOLESKY, alt[0], &canon[1]);
-  if (!IS_TENSOR(alt[0]) || AS_TENSOR(alt[0])->ndim != 2 ||
-      AS_TENSOR(alt[0])->shape[0] != AS_TENSOR(alt[0])->shape[1])
+  if (!IS_TENSOR(alt[0]))
     return vm_error(vm, "MvNormal(): cov must be a square matrix");
-  ObjTensor *l = tensor_copy(AS_TENSOR(alt[0]));
-  size_t n = l->shape[0];
-  gsl_matrix_view mv = gsl_matrix_view_array(l->data, n, n);
-  if (gsl_linalg_cholesky_decomp1(&mv.matrix) != 0)
-    return vm_error(vm, "MvNormal(): cov is not positive definite");
-  for (size_t i = 0; i < n; i++) /* keep the lower triangle only */
-    for (size_t j = i + 1; j < n; j++)
-      l->data[i * n + j] = 0.0;
+  ObjTensor *l = lower_cholesky(vm, AS_TENSOR(alt[0]), "MvNormal", "cov");
+  if (!l)
+    return false;
   canon[1] = OBJ_VAL(l);
   return true;
 }
@@ -652,9 +674,50 @@ static bool b_model_graph(VM *vm, const CallArgs *call, Value *result) {
   return true;
 }
 
+/* ---- cholesky ---------------------------------------------------------- */
+
+/* cholesky(A) of numbers. A model matrix never reaches here: the model
+ * variable's class (model.c) turns the call into the tape's CHOLESKY. */
+static bool b_cholesky(VM *vm, const CallArgs *call, Value *result) {
+  static const char *const names[] = {"A", NULL};
+  Args a;
+  ObjTensor *m;
+  if (!args_bind(&a, vm, call, "cholesky", names, 1))
+    return false;
+  if (!IS_TENSOR(a.v[0]) || AS_TENSOR(a.v[0])->ndim != 2)
+    return args_error(&a, 0, "must be a square matrix, got a %s%s",
+                      value_type_name(a.v[0]),
+                      IS_LIST(a.v[0]) ? " (make one with matrix(rows))"
+                                      : "");
+  if (!args_tensor(&a, 0, &m))
+    return false;
+  size_t n = m->shape[0];
+  if (m->shape[1] != n)
+    return args_error(&a, 0, "must be a square matrix, got %zu x %zu", n,
+                      m->shape[1]);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < i; j++) {
+      double x = m->data[i * n + j], y = m->data[j * n + i];
+      double scale = fmax(1.0, fmax(fabs(x), fabs(y)));
+      if (!(fabs(x - y) <= CHOLESKY_SYMMETRY_TOL * scale))
+        return args_error(&a, 0, "must be symmetric, but A[%zu, %zu] = %g "
+                                 "and A[%zu, %zu] = %g",
+                          i, j, x, j, i, y);
+    }
+  ObjTensor *l = lower_cholesky(vm, m, "cholesky", "argument 1 'A'");
+  if (!l)
+    return false;
+  *result = OBJ_VAL(l);
+  return true;
+}
+
 /* ---- registration ----------------------------------------------------- */
 
 static const BuiltinDef model_builtins[] = {
+    {"cholesky", b_cholesky,
+     "cholesky(A): the lower triangular L with A = L L^T, for a symmetric "
+     "positive-definite matrix A; in a model, of a matrix of model values "
+     "(a tape instruction, so gradients flow)"},
     {"LKJCholeskyCov", b_lkj_cholesky_cov,
      "LKJCholeskyCov(eta, n, sd_dist): the Cholesky factor of an n x n "
      "covariance, diag(stds) L with L ~ LKJCorrCholesky(eta, n) and stds ~ "

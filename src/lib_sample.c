@@ -26,6 +26,7 @@
 #include "rng.h"
 #include "sample.h"
 #include "strbuf.h"
+#include "summary.h"
 #include "tensor.h"
 #include "trace.h"
 
@@ -34,6 +35,11 @@
 enum { INIT_TRIES = 100 };
 /* Random streams for starting points sit after the chains' own. */
 #define INIT_STREAM_BASE ((uint64_t)1 << 32)
+/* A seed drawn when sample() is given none is an unsigned 32-bit number,
+ * as CmdStan's and CmdStanPy's are: trace.seed (a double) holds it
+ * exactly, so sample(seed=trace.seed) repeats the run, and CmdStan can
+ * read it back from save_csv's `seed =`. */
+#define ENTROPY_SEED_MASK ((uint64_t)0xffffffffu)
 
 /* ---- step-method values ------------------------------------------------- */
 
@@ -466,13 +472,7 @@ static void report_run(VM *vm, const Trace *t, bool interrupted,
     fprintf(err, "warning: sampling interrupted: kept %zu of %zu draws per "
                  "chain; resume(trace) continues from where it stopped\n",
             n, requested);
-  size_t div = trace_divergences(t);
-  if (div)
-    fprintf(err, "warning: %zu divergent transition%s after tuning (%.1f%% "
-                 "of draws): the posterior may be biased; raise "
-                 "target_accept or reparameterise\n",
-            div, div == 1 ? "" : "s",
-            100.0 * (double)div / (double)(n * (size_t)t->nchains));
+  summary_warn_divergences(t, err); /* the same sentence as summary()'s */
 }
 
 /* ---- sample ------------------------------------------------------------- */
@@ -547,14 +547,13 @@ static bool b_sample(VM *vm, const CallArgs *call, Value *result) {
     return vm_error(vm, "sample(): the model has no free variables to "
                         "sample (every variable is observed or fixed)");
   int64_t seed_arg = 0;
-  uint64_t seed;
   if (args_given(&a, 7)) {
     if (!args_int(&a, 7, &seed_arg))
       return false;
-    seed = (uint64_t)seed_arg;
   } else {
-    seed = rng_entropy_seed();
+    seed_arg = (int64_t)(rng_entropy_seed() & ENTROPY_SEED_MASK);
   }
+  uint64_t seed = (uint64_t)seed_arg;
   if (cores == 0)
     cores = (size_t)online_cores();
   Plan p = {0};
@@ -590,6 +589,8 @@ static bool b_sample(VM *vm, const CallArgs *call, Value *result) {
   if (!t)
     return vm_error(vm, "sample(): out of memory setting up the chains");
   t->model = a.v[0];
+  t->seed = seed_arg; /* trace.seed and save_csv's `seed =` */
+  t->has_seed = true;
   report_run(vm, t, interrupted, draws);
   *result = trace_wrap(t);
   return true;

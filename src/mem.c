@@ -64,6 +64,11 @@ void mem_finalize(void *obj, void (*fn)(void *obj, void *data)) {
   GC_register_finalizer(obj, fn, NULL, NULL, NULL);
 }
 
+void mem_collect(void) {
+  GC_gcollect();
+  GC_invoke_finalizers();
+}
+
 char *mem_strdup(const char *s) {
   size_t n = strlen(s) + 1;
   char *p = mem_alloc_atomic(n);

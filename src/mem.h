@@ -32,9 +32,17 @@ void *mem_realloc(void *ptr, size_t size);
 void *mem_alloc_roots(size_t size);
 void mem_free_roots(void *ptr, size_t size);
 
-/* Calls fn(obj, NULL) when the collector finds obj (from mem_alloc)
- * unreachable: how GC objects release malloc-owned resources (a tape). */
+/* Calls fn(obj, NULL) when the collector finds obj (from mem_alloc or
+ * mem_alloc_atomic) unreachable: how GC objects release malloc-owned
+ * resources (a tape). Finalisation is ordered: obj is not finalised while
+ * another finalisable object reaches it, and never when obj reaches itself
+ * (a cycle), so a finaliser belongs on an object that reaches nothing
+ * finalisable that points back to it. */
 void mem_finalize(void *obj, void (*fn)(void *obj, void *data));
+
+/* A full collection, then the finalisers it made ready (for leak tests;
+ * the collector runs on its own otherwise). */
+void mem_collect(void);
 
 /* GC copy of a C string (atomic). */
 char *mem_strdup(const char *s);

@@ -14,7 +14,8 @@
  *
  * When the body returns, the log-density terms are summed into the tape's
  * output and the tape is frozen. The Model (GC) owns its Tape (malloc),
- * freed by a finalizer.
+ * freed by the finaliser of a small owner object (see "binding" below for
+ * why the finaliser is not on the Model itself).
  */
 #include <config.h>
 #include "model.h"
@@ -47,6 +48,7 @@ typedef struct Binder {
   int nterms;
   int cap_terms;
   int cap_vars;
+  bool finished; /* the body has returned: the tape takes no more ops */
 } Binder;
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -123,10 +125,20 @@ typedef struct Operand {
 
 static bool list_operand(VM *vm, Binder *b, const ObjList *l, Operand *out);
 
+/* A model variable kept past its binding (stored in a global, say) has a
+ * tape that is complete: nothing can be added to it any more. */
+static bool finished_error(VM *vm) {
+  return vm_error(vm, "this model variable belongs to a model that has "
+                      "finished binding; compute with it inside the model "
+                      "block");
+}
+
 /* A value as a tape slot: numbers and data become constants, model
  * variables are their slot, lists of scalars (some symbolic) are stacked. */
 static bool operand(VM *vm, Binder *b, Value v, const char *what,
                     Operand *out) {
+  if (b->finished)
+    return finished_error(vm);
   out->deps = NULL;
   out->ndeps = 0;
   ModelVar *mv = as_var(v);
@@ -192,6 +204,8 @@ static bool list_operand(VM *vm, Binder *b, const ObjList *l, Operand *out) {
 /* Appends op over inputs and wraps the result with the merged deps. */
 static bool emit_op(VM *vm, Binder *b, TapeOp op, const Operand *in, int nin,
                     const void *aux, size_t naux, Value *out) {
+  if (b->finished)
+    return finished_error(vm);
   TapeSlot slots[8];
   int *deps = NULL, ndeps = 0;
   for (int i = 0; i < nin; i++) {
@@ -347,6 +361,21 @@ static const struct {
 
 static ApplyResult done(bool ok) { return ok ? APPLY_DONE : APPLY_FAILED; }
 
+/* cholesky(A) of a model matrix: the tape's CHOLESKY (a matrix that is not
+ * positive definite at a point makes the log density -inf there). */
+static bool cholesky_var(VM *vm, ModelVar *mv, Value *out) {
+  if (mv->ndim != 2)
+    return vm_error(vm, "cholesky(): argument 1 'A' must be a square matrix, "
+                        "got a model %s",
+                    mv->ndim == 0 ? "scalar" : "vector");
+  if (mv->rows != mv->cols)
+    return vm_error(vm, "cholesky(): argument 1 'A' must be a square matrix, "
+                        "got %zu x %zu",
+                    mv->rows, mv->cols);
+  Operand o = {mv->slot, mv->deps, mv->ndeps};
+  return emit_op(vm, mv->binder, TAPE_CHOLESKY, &o, 1, NULL, 0, out);
+}
+
 static ApplyResult apply_reduction(VM *vm, Binder *b, const char *name,
                                    const CallArgs *call, Value *out) {
   Operand o;
@@ -404,6 +433,22 @@ static ApplyResult apply_logit(VM *vm, Value p, Value *out) {
   return done(var_binary(vm, OP_SUB, lp, l1p, out));
 }
 
+/* concat(parts...): the parts (numbers, vectors, model variables, lists
+ * of those) end to end, one STACK instruction. */
+static bool concat_values(VM *vm, Binder *b, const Value *parts, int n,
+                          Value *out) {
+  if (n == 0)
+    return vm_error(vm, "concat() needs at least one argument in a model");
+  ObjList *l = list_new((size_t)n);
+  for (int i = 0; i < n; i++)
+    list_push(l, parts[i]);
+  Operand o;
+  if (!list_operand(vm, b, l, &o))
+    return false;
+  *out = wrap_slot(b, o.slot, o.deps, o.ndeps);
+  return true;
+}
+
 static ApplyResult var_apply(VM *vm, const ObjNative *fn,
                              const CallArgs *call, Value *out) {
   const char *name = fn->name;
@@ -420,6 +465,8 @@ static ApplyResult var_apply(VM *vm, const ObjNative *fn,
       }
     if (strcmp(name, "logit") == 0)
       return apply_logit(vm, call->argv[0], out);
+    if (strcmp(name, "cholesky") == 0)
+      return done(cholesky_var(vm, first, out));
   }
   Binder *b = binder_of(vm);
   if (!b && first)
@@ -434,17 +481,105 @@ static ApplyResult var_apply(VM *vm, const ObjNative *fn,
     return done(var_binary(vm, OP_MATMUL, call->argv[0], call->argv[1], out));
   if (strcmp(name, "pow") == 0 && call->argc == 2)
     return done(var_binary(vm, OP_POW, call->argv[0], call->argv[1], out));
-  if (strcmp(name, "concat") == 0 && call->kwc == 0) {
-    ObjList *parts = list_new((size_t)call->argc);
-    for (int i = 0; i < call->argc; i++)
-      list_push(parts, call->argv[i]);
-    Operand o;
-    if (!list_operand(vm, b, parts, &o))
-      return APPLY_FAILED;
-    *out = wrap_slot(b, o.slot, o.deps, o.ndeps);
-    return APPLY_DONE;
-  }
+  if (strcmp(name, "concat") == 0 && call->kwc == 0)
+    return done(concat_values(vm, b, call->argv, call->argc, out));
   return APPLY_PASS;
+}
+
+/* ---- builtins over lists holding model variables ------------------------ */
+
+/* Whether v is a model variable or a list holding one at any depth. */
+static bool holds_var(Value v) {
+  if (as_var(v))
+    return true;
+  if (!IS_LIST(v))
+    return false;
+  const ObjList *l = AS_LIST(v);
+  for (size_t i = 0; i < l->len; i++)
+    if (holds_var(l->items[i]))
+      return true;
+  return false;
+}
+
+/* matrix(rows): each row (a list, a number or a vector; some items model
+ * variables) stacked into one vector, reshaped to rows x cols. */
+static bool matrix_of_rows(VM *vm, Binder *b, const char *fn,
+                           const ObjList *rows, Value *out) {
+  if (rows->len == 0)
+    return vm_error(vm, "%s(): argument 1 must hold at least one row", fn);
+  TapeSlot *parts = mem_alloc_atomic(rows->len * sizeof *parts);
+  int *deps = NULL, ndeps = 0;
+  size_t cols = 0;
+  for (size_t i = 0; i < rows->len; i++) {
+    char what[64];
+    snprintf(what, sizeof what, "%s(): row %zu", fn, i);
+    Operand o;
+    if (!operand(vm, b, rows->items[i], what, &o))
+      return false;
+    int nd;
+    size_t r, c;
+    size_t len = tape_shape(b->tape, o.slot, &nd, &r, &c);
+    if (nd == 2)
+      return vm_error(vm, "%s(): row %zu is a matrix; rows must be lists or "
+                          "vectors", fn, i);
+    if (i == 0)
+      cols = len;
+    else if (len != cols)
+      return vm_error(vm, "%s(): argument 1 has rows of different lengths: "
+                          "row 0 has %zu elements, row %zu has %zu",
+                      fn, cols, i, len);
+    parts[i] = o.slot;
+    ndeps = merge_deps(deps, ndeps, o.deps, o.ndeps, &deps);
+  }
+  char err[TAPE_ERR_LEN];
+  TapeSlot flat = tape_op(b->tape, TAPE_STACK, parts, (int)rows->len, NULL, 0,
+                          err);
+  if (flat == TAPE_NONE)
+    return vm_error(vm, "%s", err);
+  Operand f = {flat, deps, ndeps};
+  size_t shape[3] = {2, rows->len, cols};
+  return emit_op(vm, b, TAPE_RESHAPE, &f, 1, shape, 3, out);
+}
+
+/* cholesky(rows) of a matrix written as a list of rows. */
+static bool cholesky_of_rows(VM *vm, Binder *b, const ObjList *rows,
+                             Value *out) {
+  Value m;
+  return matrix_of_rows(vm, b, "cholesky", rows, &m) &&
+         cholesky_var(vm, as_var(m), out);
+}
+
+/* The builtins that take lists whose items may be model variables:
+ * concat([a, b, c]), matrix([[s, 0], [r, s]]), cholesky of such a list of
+ * rows, sum and mean of a list. Called by the VM while a body is being
+ * bound, for calls with a list among their arguments that no handle took
+ * (HandleClass.apply only sees top-level arguments). */
+static ApplyResult var_apply_lists(VM *vm, const ObjNative *fn,
+                                   const CallArgs *call, Value *out) {
+  const char *name = fn->name;
+  bool concat = strcmp(name, "concat") == 0;
+  bool rows = call->argc == 1 && call->kwc == 0 && IS_LIST(call->argv[0]) &&
+              (strcmp(name, "matrix") == 0 || strcmp(name, "cholesky") == 0);
+  bool reduce = call->argc >= 1 && IS_LIST(call->argv[0]) &&
+                (strcmp(name, "sum") == 0 || strcmp(name, "mean") == 0);
+  Binder *b = binder_of(vm);
+  if (!b || !(concat || rows || reduce))
+    return APPLY_PASS;
+  bool any = false;
+  for (int i = 0; i < call->argc && !any; i++)
+    any = holds_var(call->argv[i]);
+  if (!any)
+    return APPLY_PASS;
+  if (reduce)
+    return apply_reduction(vm, b, name, call, out);
+  if (rows)
+    return done(name[0] == 'm' ? matrix_of_rows(vm, b, "matrix",
+                                                 AS_LIST(call->argv[0]), out)
+                               : cholesky_of_rows(vm, b,
+                                                  AS_LIST(call->argv[0]), out));
+  if (call->kwc > 0)
+    return done(vm_error(vm, "concat() takes no keyword arguments"));
+  return done(concat_values(vm, b, call->argv, call->argc, out));
 }
 
 bool model_is_var(Value v) { return as_var(v) != NULL; }
@@ -905,11 +1040,47 @@ bool model_add_potential(VM *vm, Value term) {
 
 /* ---- binding ----------------------------------------------------------- */
 
+/* The finaliser that frees a model's tape sits on this owner, not on the
+ * Model. Boehm's collector finalises in reachability order and never
+ * finalises an object reachable from itself ("Finalization cycle"), and a
+ * Model is: Model -> vars -> DistValue.params -> ModelVar.binder ->
+ * Binder.model -> Model (any variable whose distribution takes another
+ * variable as a parameter). The owner is atomic memory (it holds only the
+ * malloc'd tape), so nothing is reachable from it and it is on no cycle;
+ * the Model is its only referent, so it dies with the Model. A
+ * finalisable object that reaches the Model (a Trace: its run state is
+ * freed by its own finaliser) is finalised before the owner, as ordered
+ * finalisation guarantees. GC_register_finalizer_no_order would also break
+ * the cycle, but would drop that ordering for every finaliser the Model
+ * reaches. */
+typedef struct ModelTapeOwner {
+  Tape *tape;
+} ModelTapeOwner;
+
+/* Tapes allocated and not yet freed (atomic: finalisers may run in any
+ * thread that allocates). */
+static size_t live_tapes;
+
+size_t model_live_tapes(void) {
+  return __atomic_load_n(&live_tapes, __ATOMIC_RELAXED);
+}
+
 static void free_tape(void *obj, void *data) {
   PPL_UNUSED(data);
-  Model *m = obj;
-  tape_free(m->tape);
-  m->tape = NULL;
+  ModelTapeOwner *o = obj;
+  tape_free(o->tape);
+  o->tape = NULL;
+  __atomic_sub_fetch(&live_tapes, 1, __ATOMIC_RELAXED);
+}
+
+static Tape *own_tape(Model *m) {
+  ModelTapeOwner *o = mem_alloc_atomic(sizeof *o);
+  o->tape = tape_alloc(0);
+  __atomic_add_fetch(&live_tapes, 1, __ATOMIC_RELAXED);
+  mem_finalize(o, free_tape);
+  m->owner = o;
+  m->tape = o->tape;
+  return o->tape;
 }
 
 /* Terms that depend on no free variable (data under fixed parameters)
@@ -956,15 +1127,15 @@ static bool finish(VM *vm, Binder *b) {
 static bool run_binding(VM *vm, Model *m, Value *out) {
   Binder *b = mem_alloc(sizeof *b);
   b->model = m;
-  b->tape = tape_alloc(0);
-  m->tape = b->tape;
-  mem_finalize(m, free_tape);
+  b->tape = own_tape(m);
   void *outer = vm_model_context(vm);
   vm_set_model_context(vm, b);
   Value ignored;
   bool ok = vm_call(vm, OBJ_VAL(m->closure), m->nargs, m->args, &ignored);
   vm_set_model_context(vm, outer);
-  if (!ok || !finish(vm, b))
+  ok = ok && finish(vm, b);
+  b->finished = true;
+  if (!ok)
     return false;
   *out = OBJ_VAL(handle_new(&model_class, m));
   return true;
@@ -1018,6 +1189,7 @@ static const ModelHooks hooks = {
     .tilde = tilde,
     .tilde_indexed = tilde_indexed,
     .deterministic = deterministic,
+    .apply_lists = var_apply_lists,
 };
 
 void model_install(VM *vm) { vm_set_model_hooks(vm, &hooks); }

@@ -78,7 +78,9 @@ typedef struct Model {
   int nargs;
   ObjRecord *interventions; /* do(): name -> fixed value, or NULL */
   ObjRecord *observations;  /* observe(): name -> data, or NULL */
-  Tape *tape;               /* malloc-owned; freed with the model */
+  Tape *tape;               /* malloc-owned; freed with the model (by
+                               the finaliser of `owner`, see model.c) */
+  struct ModelTapeOwner *owner; /* the only pointer to the tape's owner */
   RandomVar **vars;         /* declaration order */
   int nvars;
   size_t dim;               /* length of theta */
@@ -126,6 +128,10 @@ bool model_is_var(Value v);
  * cols; any pointer may be NULL); TAPE_NONE when v is not one. The slot
  * belongs to the tape of the binding that made v. */
 TapeSlot model_var_slot(Value v, int *ndim, size_t *rows, size_t *cols);
+
+/* How many bound models' tapes are allocated and not yet freed by their
+ * finaliser, over every VM of the process (a leak check for tests). */
+size_t model_live_tapes(void);
 
 /* Index of the free or observed variable called name, or -1. */
 int model_find(const Model *m, const char *name);

@@ -242,25 +242,28 @@ static int warn_ess(const Summary *s, size_t *rows, FILE *err) {
   return 1;
 }
 
+int summary_warn_divergences(const Trace *t, FILE *err) {
+  size_t div = trace_divergences(t);
+  size_t total = trace_ndraws(t) * (size_t)t->nchains;
+  if (div == 0)
+    return 0;
+  fprintf(err, "warning: %zu divergent transition%s after warm-up (%.1f%% "
+               "of %zu draws): the posterior may be biased; increase "
+               "target_accept or reparameterise\n",
+          div, div == 1 ? "" : "s", 100.0 * (double)div / (double)total,
+          total);
+  return 1;
+}
+
 static int warn_sampler(const Trace *t, FILE *err) {
   size_t n = trace_ndraws(t), total = n * (size_t)t->nchains;
-  size_t div = 0, deep = 0;
-  for (int c = 0; c < t->nchains; c++)
+  size_t deep = 0;
+  for (int c = 0; c < t->nchains && t->max_treedepth > 0; c++)
     for (size_t i = 0; i < n; i++) {
       const double *st = t->chains[c].stats + i * TRACE_NSTATS;
-      div += st[TRACE_DIVERGENT] != 0.0 && !isnan(st[TRACE_DIVERGENT]);
-      deep += t->max_treedepth > 0 &&
-              st[TRACE_TREE_DEPTH] >= (double)t->max_treedepth;
+      deep += st[TRACE_TREE_DEPTH] >= (double)t->max_treedepth;
     }
-  int nwarn = 0;
-  if (div) {
-    fprintf(err, "warning: %zu divergent transition%s after warm-up (%.1f%% "
-                 "of %zu draws): the posterior may be biased; increase "
-                 "target_accept or reparameterise\n",
-            div, div == 1 ? "" : "s", 100.0 * (double)div / (double)total,
-            total);
-    nwarn++;
-  }
+  int nwarn = summary_warn_divergences(t, err);
   if (deep) {
     fprintf(err, "warning: %zu of %zu draws (%.1f%%) reached the maximum "
                  "tree depth %d: NUTS stopped those trajectories early; "

@@ -79,6 +79,13 @@ void summary_format(const Summary *s, StrBuf *sb);
  * warnings it wrote. */
 int summary_warn(const Trace *t, const Summary *s, FILE *err);
 
+/* The one warning about divergent transitions, written by summary_warn and
+ * by sample() and resume() after a run: "warning: N divergent transitions
+ * after warm-up (P% of T draws): ...", counted over the draws every chain
+ * has (trace_divergences). Returns 1 when it wrote it, 0 when no draw
+ * diverged. */
+int summary_warn_divergences(const Trace *t, FILE *err);
+
 /* The largest rank-normalised split R-hat over every element of t, on the
  * draws every chain has published so far (NaN when no element has one:
  * fewer than 4 draws, or all constant). *var and *elem (may be NULL)

@@ -5,6 +5,7 @@
 #include <config.h>
 #include "trace.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,8 +199,10 @@ bool trace_parse_elem(const Trace *t, const char *name, int *v,
 size_t trace_divergences(const Trace *t) {
   size_t n = trace_ndraws(t), d = 0;
   for (int c = 0; c < t->nchains; c++)
-    for (size_t i = 0; i < n; i++)
-      d += t->chains[c].stats[i * TRACE_NSTATS + TRACE_DIVERGENT] != 0.0;
+    for (size_t i = 0; i < n; i++) {
+      double x = t->chains[c].stats[i * TRACE_NSTATS + TRACE_DIVERGENT];
+      d += x != 0.0 && !isnan(x); /* NaN: not recorded */
+    }
   return d;
 }
 
@@ -316,6 +319,8 @@ static bool trace_field(VM *vm, void *data, ObjString *name, Value *out) {
     *out = NUM_VAL((double)trace_divergences(t));
   else if (strcmp(f, "model") == 0)
     *out = t->model;
+  else if (strcmp(f, "seed") == 0)
+    *out = t->has_seed ? NUM_VAL((double)t->seed) : NIL_VAL;
   else
     return no_such(vm, t, f);
   return true;

@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "strbuf.h"
 #include "object.h"
@@ -81,6 +82,9 @@ typedef struct Trace {
   char method[64];     /* "NUTS", "Slice+Metropolis", "CSV" ... */
   int max_treedepth;   /* NUTS's limit (for the saturation warning), or 0 */
   bool interrupted;    /* the last run stopped early (Ctrl-C) */
+  bool has_seed;       /* whether seed is known (not for every CSV file) */
+  int64_t seed;        /* the run's seed, as sample(seed=) takes it: the
+                          same seed gives the same draws */
   Value model;         /* the bound model it came from, or NIL_VAL */
   struct SampleRun *run; /* for resume(); NULL when loaded from a file */
   void (*run_free)(struct SampleRun *run); /* called by the finaliser */
@@ -116,7 +120,8 @@ void trace_elem_name(const Trace *t, int v, size_t elem, StrBuf *sb);
 bool trace_parse_elem(const Trace *t, const char *name, int *v,
                       size_t *elem);
 
-/* Totals over the kept draws of every chain. */
+/* Divergent draws among the trace_ndraws() draws of every chain (a NaN
+ * divergent statistic, not recorded, does not count). */
 size_t trace_divergences(const Trace *t);
 
 /* The handle class and conversions. */

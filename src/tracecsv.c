@@ -119,6 +119,8 @@ static void write_comments(FILE *fp, const Trace *t, const char *model,
   write_algorithm(fp, t);
   fprintf(fp, "#     num_chains = %d\n", nchains);
   fprintf(fp, "# id = %d\n", id);
+  if (t->has_seed) /* CmdStan's `random` group: every chain's file */
+    fprintf(fp, "# random\n#   seed = %lld\n", (long long)t->seed);
   fprintf(fp, "# output\n#   file = %s\n", slash ? slash + 1 : path);
   fprintf(fp, "# ppl_method = %s\n", t->method);
   for (int which = 0; which < 2; which++) {
@@ -230,6 +232,8 @@ bool tracecsv_write(const Trace *t, const char *path, TraceCsvLayout layout,
 typedef struct Meta {
   double num_warmup, thin, max_depth;
   bool save_warmup;
+  bool has_seed; /* a `seed = N` line with a whole number */
+  int64_t seed;
   char *deterministic, *discrete; /* GC strings, or NULL */
 } Meta;
 
@@ -250,6 +254,18 @@ static char *trimmed(const char *s, size_t n) {
 static double number_or_nan(const char *s) {
   double x;
   return csvfile_parse_number(s, strlen(s), &x) ? x : NAN;
+}
+
+/* The seed of a `seed = N` line: a whole number that fits an int64
+ * (CmdStan writes unsigned 32-bit seeds, ppl what sample() was given). */
+static bool parse_seed(const char *s, int64_t *out) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (end == s || *end != '\0' || errno)
+    return false;
+  *out = (int64_t)v;
+  return true;
 }
 
 /* A `# key = value (Default)` line: the keys reading needs. */
@@ -273,6 +289,8 @@ static void on_comment(const char *text, size_t line, void *ctx) {
     m->max_depth = number_or_nan(value);
   else if (strcmp(key, "save_warmup") == 0)
     m->save_warmup = strcmp(value, "1") == 0 || strcmp(value, "true") == 0;
+  else if (strcmp(key, "seed") == 0)
+    m->has_seed = parse_seed(value, &m->seed);
   else if (strcmp(key, "ppl_deterministic") == 0)
     m->deterministic = value;
   else if (strcmp(key, "ppl_discrete") == 0)
@@ -666,6 +684,15 @@ static Trace *make_trace(const File *files, const Spec *specs, int nspecs,
   return t;
 }
 
+/* The run's seed when every file gives the same one (chains of one run);
+ * files of different runs, or without a seed, leave it unknown. */
+static void set_seed(Trace *t, const File *files, size_t npaths) {
+  t->has_seed = files[0].meta.has_seed;
+  t->seed = files[0].meta.seed;
+  for (size_t k = 1; k < npaths && t->has_seed; k++)
+    t->has_seed = files[k].meta.has_seed && files[k].meta.seed == t->seed;
+}
+
 Trace *tracecsv_read(const char *const *paths, size_t npaths, char *err) {
   if (npaths == 0) {
     errf(err, "no files to read");
@@ -703,5 +730,6 @@ Trace *tracecsv_read(const char *const *paths, size_t npaths, char *err) {
     return NULL;
   Trace *t = make_trace(files, specs, nspecs, nchains);
   fill(t, files, chains);
+  set_seed(t, files, npaths);
   return t;
 }

@@ -7,7 +7,8 @@
  * A file is:
  *   - comment lines starting with '#': CmdStan's `key = value` settings
  *     (model, method = sample, num_samples, num_warmup, save_warmup, thin,
- *     algorithm / engine / max_depth, num_chains, id) and ppl's own keys
+ *     algorithm / engine / max_depth, num_chains, id, and seed under
+ *     `random` when the trace knows its seed) and ppl's own keys
  *     (ppl_method, ppl_deterministic, ppl_discrete), which other readers
  *     ignore;
  *   - a header: lp__, accept_stat__, stepsize__, treedepth__,
@@ -66,7 +67,8 @@ bool tracecsv_write(const Trace *t, const char *path, TraceCsvLayout layout,
 
 /* Reads npaths files (each one chain, or several with a chain__ column)
  * into a new trace (GC memory; method "CSV", tune = num_warmup,
- * max_treedepth = max_depth when the comments give them). Returns NULL
+ * max_treedepth = max_depth when the comments give them, and the seed
+ * when every file gives the same `seed`). Returns NULL
  * with a sentence in err on a missing or unreadable file, a file that is
  * not CmdStan sampling output (no lp__ column), element names that do not
  * make a whole variable, files whose columns differ, chains of different

@@ -1,6 +1,7 @@
 /*
  * vm.c — the bytecode interpreter: a stack machine with call frames,
- * closures over upvalues, and globals in an array indexed by slot.
+ * closures over upvalues, and globals in an array indexed by slot (one
+ * namespace per imported module; see "globals" below).
  *
  * Dispatch is by computed goto where the compiler has it (configure checks),
  * else a switch. Number-only arithmetic and comparisons stay in the loop;
@@ -70,6 +71,25 @@ typedef struct PendingError {
  * into one line, and the trace stops after this many lines. */
 enum { TRACE_MAX_LINES = 40 };
 
+/* Namespaces. The main program, the REPL and :load share the root
+ * namespace (0); each imported module has its own (1, 2, ...), so that what
+ * a program defines never changes what a module's code sees (a program's
+ * `fn mean` does not replace the builtin inside stats.ppl). A slot belongs
+ * to one namespace and points to a cell holding the value. A module's slot
+ * for a builtin's name starts as a copy of the builtin. When a module has
+ * run, `import` links every name it defined or imported into the
+ * importer's namespace: the importer's slot then points to the module's
+ * cell, so assigning the name on either side changes the one variable,
+ * while a new `let`/`fn`/`model` of the name gives the definer's slot a
+ * cell of its own and leaves the module's alone. */
+typedef struct GlobalSlot {
+  Value *cell;     /* GC box holding the value; shared when linked */
+  ObjString *name; /* the bare name, for messages and :vars */
+  int ns;          /* 0 root, else a module's namespace */
+  bool owned;      /* the cell was made for this slot (not linked) */
+  bool builtin;    /* a module's copy of a builtin, not its own name */
+} GlobalSlot;
+
 struct VM {
   Value *stack;
   Value *sp;
@@ -77,13 +97,16 @@ struct VM {
   int frame_count;
   ObjUpvalue *open_upvalues;
 
-  Table global_index; /* name -> slot number */
-  Value *globals;
-  ObjString **global_names;
+  Table global_index; /* name, or "@ns:name" in a module -> slot number */
+  GlobalSlot *globals;
   int nglobals;
   int cap_globals;
+  Table builtins; /* name -> the builtin's value, as registered */
 
-  Table imported; /* resolved path -> true */
+  Table imported; /* resolved path -> its namespace number */
+  const Source **module_src; /* namespace n > 0 is module_src[n - 1]'s */
+  int nmodules;
+  int cap_modules;
   ObjList *import_paths;
 
   PendingError error;
@@ -98,68 +121,146 @@ struct VM {
 
 /* ---- globals ---------------------------------------------------------- */
 
-int vm_global_slot(VM *vm, const char *name) {
+static Value *new_cell(Value v) {
+  Value *cell = mem_alloc(sizeof *cell);
+  *cell = v;
+  return cell;
+}
+
+/* The slot of name in namespace ns, made (undefined, or a module's copy of
+ * the builtin) when new. May grow vm->globals. */
+static int ns_slot(VM *vm, int ns, const char *name) {
+  StrBuf key;
+  strbuf_init(&key);
+  if (ns)
+    strbuf_printf(&key, "@%d:", ns);
+  strbuf_puts(&key, name);
   Value slot;
-  if (table_get_cstr(&vm->global_index, name, strlen(name), &slot))
+  if (table_get_cstr(&vm->global_index, key.data, key.len, &slot))
     return (int)AS_NUM(slot);
   if (vm->nglobals == vm->cap_globals) {
     int cap = vm->cap_globals ? vm->cap_globals * 2 : 256;
-    Value *g = mem_alloc((size_t)cap * sizeof(Value));
-    ObjString **n = mem_alloc((size_t)cap * sizeof(ObjString *));
-    if (vm->nglobals) {
-      memcpy(g, vm->globals, (size_t)vm->nglobals * sizeof(Value));
-      memcpy(n, vm->global_names, (size_t)vm->nglobals * sizeof(ObjString *));
-    }
+    GlobalSlot *g = mem_alloc((size_t)cap * sizeof *g);
+    if (vm->nglobals)
+      memcpy(g, vm->globals, (size_t)vm->nglobals * sizeof *g);
     vm->globals = g;
-    vm->global_names = n;
     vm->cap_globals = cap;
   }
   int index = vm->nglobals++;
-  ObjString *key = string_from_cstr(name);
-  vm->globals[index] = UNDEF_VAL;
-  vm->global_names[index] = key;
-  table_set(&vm->global_index, key, NUM_VAL(index));
+  GlobalSlot *g = &vm->globals[index];
+  Value builtin = UNDEF_VAL;
+  g->builtin = ns != 0 && table_get_cstr(&vm->builtins, name, strlen(name),
+                                         &builtin);
+  g->cell = new_cell(builtin);
+  g->name = string_from_cstr(name);
+  g->ns = ns;
+  g->owned = true;
+  table_set(&vm->global_index, string_from_cstr(key.data), NUM_VAL(index));
   return index;
 }
 
+int vm_namespace_slot(VM *vm, int ns, const char *name) {
+  return ns_slot(vm, ns, name);
+}
+
+int vm_source_namespace(VM *vm, const Source *src) {
+  for (int i = 0; i < vm->nmodules; i++)
+    if (vm->module_src[i] == src)
+      return i + 1;
+  return 0;
+}
+
+/* `let`, `fn` or `model` of the slot's name: a linked slot gets a cell of
+ * its own first, so the module it was linked to keeps its value. */
+static void define_slot(VM *vm, int slot, Value v) {
+  GlobalSlot *g = &vm->globals[slot];
+  if (!g->owned) {
+    g->cell = new_cell(v);
+    g->owned = true;
+  }
+  *g->cell = v;
+  g->builtin = false;
+}
+
+/* Makes every name namespace from defined (or imported) visible in
+ * namespace into, sharing from's cells. A name from has not defined yet (a
+ * module imported again while it runs, by a circular import) is linked
+ * only where into has nothing of that name, so it appears there once
+ * defined. */
+static void link_exports(VM *vm, int from, int into) {
+  if (from == into)
+    return;
+  int n = vm->nglobals; /* slots made below belong to `into` */
+  for (int i = 0; i < n; i++) {
+    const GlobalSlot *g = &vm->globals[i];
+    if (g->ns != from || g->builtin)
+      continue;
+    bool later = IS_UNDEF(*g->cell);
+    int t = ns_slot(vm, into, g->name->chars); /* may move vm->globals */
+    GlobalSlot *to = &vm->globals[t];
+    if (to->cell == vm->globals[i].cell ||
+        (later && (to->builtin || !IS_UNDEF(*to->cell))))
+      continue; /* already linked (a circular import), or keep into's */
+    to->cell = vm->globals[i].cell;
+    to->owned = false;
+    to->builtin = false;
+  }
+}
+
 bool vm_global_defined(VM *vm, int slot) {
-  return slot >= 0 && slot < vm->nglobals && !IS_UNDEF(vm->globals[slot]);
+  return slot >= 0 && slot < vm->nglobals &&
+         !IS_UNDEF(*vm->globals[slot].cell);
 }
 
 const char *vm_global_name(VM *vm, int slot) {
-  return vm->global_names[slot]->chars;
+  return vm->globals[slot].name->chars;
 }
 
 const char *vm_suggest_global(VM *vm, const char *name) {
   const char **known = mem_alloc((size_t)(vm->nglobals + 1) * sizeof *known);
   size_t n = 0;
   for (int i = 0; i < vm->nglobals; i++)
-    if (!IS_UNDEF(vm->globals[i]))
-      known[n++] = vm->global_names[i]->chars;
+    if (vm->globals[i].ns == 0 && !IS_UNDEF(*vm->globals[i].cell))
+      known[n++] = vm->globals[i].name->chars;
   return report_suggest(name, known, n);
 }
 
 void vm_define_global(VM *vm, const char *name, Value v) {
-  int slot = vm_global_slot(vm, name); /* may grow vm->globals */
-  vm->globals[slot] = v;
+  define_slot(vm, ns_slot(vm, 0, name), v);
 }
 
 bool vm_get_global(VM *vm, const char *name, Value *out) {
   Value slot;
   if (!table_get_cstr(&vm->global_index, name, strlen(name), &slot))
     return false;
-  Value v = vm->globals[(int)AS_NUM(slot)];
+  Value v = *vm->globals[(int)AS_NUM(slot)].cell;
   if (IS_UNDEF(v))
     return false;
   *out = v;
   return true;
 }
 
+bool vm_get_builtin(VM *vm, const char *name, Value *out) {
+  return table_get_cstr(&vm->builtins, name, strlen(name), out);
+}
+
 void vm_each_global(VM *vm, void (*fn)(const char *name, Value v, void *ctx),
                     void *ctx) {
-  for (int i = 0; i < vm->nglobals; i++)
-    if (!IS_UNDEF(vm->globals[i]))
-      fn(vm->global_names[i]->chars, vm->globals[i], ctx);
+  for (int i = 0; i < vm->nglobals; i++) {
+    const GlobalSlot *g = &vm->globals[i];
+    if (g->ns == 0 && !IS_UNDEF(*g->cell))
+      fn(g->name->chars, *g->cell, ctx);
+  }
+}
+
+/* Remembers every root global defined so far as a builtin (vm_new, after
+ * registration). */
+static void snapshot_builtins(VM *vm) {
+  for (int i = 0; i < vm->nglobals; i++) {
+    const GlobalSlot *g = &vm->globals[i];
+    if (g->ns == 0 && !IS_UNDEF(*g->cell))
+      table_set(&vm->builtins, g->name, *g->cell);
+  }
 }
 
 /* ---- small accessors -------------------------------------------------- */
@@ -184,6 +285,7 @@ void vm_set_args(VM *vm, int argc, char **argv) {
   for (int i = 0; i < argc; i++)
     list_push(args, OBJ_VAL(string_from_cstr(argv[i])));
   vm_define_global(vm, "args", OBJ_VAL(args));
+  table_set(&vm->builtins, string_from_cstr("args"), OBJ_VAL(args));
 }
 
 /* ---- errors ----------------------------------------------------------- */
@@ -399,6 +501,13 @@ static ApplyResult overload_call(VM *vm, const ObjNative *native,
   return APPLY_PASS;
 }
 
+static bool has_list_arg(const CallArgs *call) {
+  for (int i = 0; i < call->argc; i++)
+    if (IS_LIST(call->argv[i]))
+      return true;
+  return false;
+}
+
 static bool call_native(VM *vm, ObjNative *native, Value *callee, int argc,
                         int kwc, ObjList *kwnames) {
   ObjString *names[256];
@@ -414,6 +523,10 @@ static bool call_native(VM *vm, ObjNative *native, Value *callee, int argc,
   };
   Value result = NIL_VAL;
   ApplyResult over = overload_call(vm, native, &call, &result);
+  if (over == APPLY_PASS && vm->model_ctx && vm->model_hooks &&
+      vm->model_hooks->apply_lists &&
+      has_list_arg(&call))
+    over = vm->model_hooks->apply_lists(vm, native, &call, &result);
   if (over == APPLY_FAILED)
     return false;
   if (over == APPLY_DONE) {
@@ -580,10 +693,10 @@ static bool run(VM *vm, int base_frame) {
   CASE(SET_LOCAL) { slots[READ_BYTE()] = POP(); NEXT; }
   CASE(GET_GLOBAL) {
     uint16_t slot = READ_U16();
-    Value v = vm->globals[slot];
+    Value v = *vm->globals[slot].cell;
     if (IS_UNDEF(v)) {
       SAVE();
-      const char *name = vm->global_names[slot]->chars;
+      const char *name = vm->globals[slot].name->chars;
       const char *best = vm_suggest_global(vm, name);
       if (best)
         vm_error(vm, "'%s' is not defined (did you mean '%s'?)", name, best);
@@ -596,17 +709,21 @@ static bool run(VM *vm, int base_frame) {
   }
   CASE(SET_GLOBAL) {
     uint16_t slot = READ_U16();
-    if (IS_UNDEF(vm->globals[slot])) {
+    if (IS_UNDEF(*vm->globals[slot].cell)) {
       SAVE();
       vm_error(vm, "assignment to undeclared name '%s'; declare it first "
                    "with 'let %s = ...'",
-               vm->global_names[slot]->chars, vm->global_names[slot]->chars);
+               vm->globals[slot].name->chars, vm->globals[slot].name->chars);
       goto fail;
     }
-    vm->globals[slot] = POP();
+    *vm->globals[slot].cell = POP();
     NEXT;
   }
-  CASE(DEFINE_GLOBAL) { vm->globals[READ_U16()] = POP(); NEXT; }
+  CASE(DEFINE_GLOBAL) {
+    uint16_t slot = READ_U16();
+    define_slot(vm, slot, POP());
+    NEXT;
+  }
   CASE(GET_UPVALUE) {
     PUSH(*frame->closure->upvalues[READ_BYTE()]->location);
     NEXT;
@@ -1153,27 +1270,50 @@ static char *resolve_module(VM *vm, const Source *from, const char *name) {
   return NULL;
 }
 
+/* A new namespace for the module read from src. */
+static int new_module(VM *vm, const Source *src) {
+  if (vm->nmodules == vm->cap_modules) {
+    int cap = vm->cap_modules ? vm->cap_modules * 2 : 8;
+    const Source **m = mem_alloc((size_t)cap * sizeof *m);
+    if (vm->nmodules)
+      memcpy(m, vm->module_src, (size_t)vm->nmodules * sizeof *m);
+    vm->module_src = m;
+    vm->cap_modules = cap;
+  }
+  vm->module_src[vm->nmodules++] = src;
+  return vm->nmodules;
+}
+
+/* Runs the module (once per VM) in its own namespace, then links its
+ * names into the namespace of the file that imports it. */
 static bool import_module(VM *vm, const Source *from, ObjString *name) {
   char *path = resolve_module(vm, from, name->chars);
   if (!path)
     return vm_error(vm, "cannot find module '%s' (looked next to this file, "
                         "in $PPL_PATH and in the standard library)",
                     name->chars);
+  int into = vm_source_namespace(vm, from);
   ObjString *key = string_from_cstr(path);
   Value seen;
-  if (table_get(&vm->imported, key, &seen))
+  if (table_get(&vm->imported, key, &seen)) {
+    link_exports(vm, (int)AS_NUM(seen), into);
     return true;
-  table_set(&vm->imported, key, BOOL_VAL(true));
+  }
   Source *src = source_read_file(path);
   if (!src)
     return vm_error(vm, "cannot read module '%s': %s", path, strerror(errno));
+  int ns = new_module(vm, src);
+  table_set(&vm->imported, key, NUM_VAL(ns));
   ObjFunction *fn = compile_source(vm, src, COMPILE_GLOBALS);
   if (!fn) {
     table_delete(&vm->imported, key);
     return vm_error(vm, "module '%s' has errors (shown above)", name->chars);
   }
   Value ignored;
-  return vm_call(vm, OBJ_VAL(closure_new(fn)), 0, NULL, &ignored);
+  if (!vm_call(vm, OBJ_VAL(closure_new(fn)), 0, NULL, &ignored))
+    return false;
+  link_exports(vm, ns, into);
+  return true;
 }
 
 /* ---- lifetime --------------------------------------------------------- */
@@ -1199,12 +1339,14 @@ VM *vm_new(FILE *err) {
   vm->err = err;
   vm->out = stdout;
   table_init(&vm->global_index);
+  table_init(&vm->builtins);
   table_init(&vm->imported);
   vm->import_paths = list_new(4);
   vm->rng = rng_alloc(rng_entropy_seed());
   add_default_import_paths(vm);
   vm_set_args(vm, 0, NULL);
   builtin_register_all(vm);
+  snapshot_builtins(vm);
   return vm;
 }
 

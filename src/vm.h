@@ -54,16 +54,26 @@ bool vm_call(VM *vm, Value callee, int argc, const Value *argv, Value *result);
  * executed; the message should say what and which argument. */
 bool vm_error(VM *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Globals by name (defining creates the slot). */
+/* Globals of the main program's namespace by name (defining creates the
+ * slot). */
 void vm_define_global(VM *vm, const char *name, Value v);
 bool vm_get_global(VM *vm, const char *name, Value *out);
-/* Calls fn for every defined global name (completion, :help). */
+/* The builtin called name as registered, whatever the program has since
+ * bound to that name: for natives that call other builtins. */
+bool vm_get_builtin(VM *vm, const char *name, Value *out);
+/* Calls fn for every defined global name of the main program's namespace
+ * (completion, :help). */
 void vm_each_global(VM *vm, void (*fn)(const char *name, Value v, void *ctx),
                     void *ctx);
 
-/* Compiler support: the slot of global `name` (created undefined when
- * new), whether it holds a value, and the defined global closest to name. */
-int vm_global_slot(VM *vm, const char *name);
+/* Compiler support: the slot of global `name` in namespace ns (created
+ * undefined when new), whether it holds a value, and the defined global
+ * closest to name. Each imported module compiles in a namespace of its own
+ * (a number > 0; 0 is the main program's, the REPL's and :load's):
+ * vm_source_namespace gives the namespace of the unit read from src. In a
+ * module, a builtin's name starts out bound to the builtin. */
+int vm_source_namespace(VM *vm, const Source *src);
+int vm_namespace_slot(VM *vm, int ns, const char *name);
 bool vm_global_defined(VM *vm, int slot);
 const char *vm_global_name(VM *vm, int slot);
 const char *vm_suggest_global(VM *vm, const char *name);
@@ -78,7 +88,11 @@ const char *vm_suggest_global(VM *vm, const char *name);
  *                 value (data) or UNDEF (a free variable); *out becomes
  *                 the variable's value in the rest of the body;
  *  tilde_indexed  `name[index] ~ dist` with name bound to data;
- *  deterministic  `let name = v` at the top of a model body. */
+ *  deterministic  `let name = v` at the top of a model body;
+ *  apply_lists    a builtin was called, while a body is being bound, with
+ *                 a list among its arguments and no handle argument that
+ *                 took the call: it may build a graph node from model
+ *                 variables inside the lists (concat([a, b])), or pass. */
 typedef struct ModelHooks {
   bool (*bind)(VM *vm, ObjClosure *model, const Value *args, int nargs,
                Value *out);
@@ -87,6 +101,8 @@ typedef struct ModelHooks {
   bool (*tilde_indexed)(VM *vm, ObjString *name, Value dist, Value data,
                         Value index);
   bool (*deterministic)(VM *vm, ObjString *name, Value v, Value *out);
+  ApplyResult (*apply_lists)(VM *vm, const ObjNative *fn,
+                             const CallArgs *args, Value *out);
 } ModelHooks;
 
 void vm_set_model_hooks(VM *vm, const ModelHooks *hooks);

@@ -101,5 +101,50 @@ contains sigint "interrupted>"
 contains sigint "after resume: 40000"
 contains sigint "same draws: true"
 
+# sample() and summary() warn about divergences in one sentence (written
+# by one function): the funnel diverges, and both lines are the same.
+cat > "$tmp/funnel.ppl" <<'PPL'
+model funnel() {
+  v ~ Normal(0, 3)
+  x ~ Normal(0, exp(v / 2), shape=5)
+}
+let t = sample(funnel(), draws=200, tune=100, chains=2, seed=3,
+               step=NUTS(target_accept=0.5), progressbar=false)
+let s = summary(t)
+PPL
+check divergence-warning 0 "$ppl" "$tmp/funnel.ppl"
+contains divergence-warning "divergent transitions after warm-up ("
+if [ "$(grep -c 'divergent transition' "$tmp/out")" -eq 2 ] &&
+   [ "$(grep 'divergent transition' "$tmp/out" | sort -u | wc -l)" -eq 1 ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "FAIL: divergence-warning: sample() and summary() word it differently"
+  sed 's/^/  | /' "$tmp/out"
+fi
+
+# Binding a model many times frees each tape: the collector reports no
+# finalisation cycle (a Model reachable from itself is never finalised).
+cat > "$tmp/bind_loop.ppl" <<'PPL'
+model m(y) {
+  mu ~ Normal(0, 1)
+  sigma ~ HalfNormal(1)
+  y ~ Normal(mu, sigma)
+}
+for i in range(3000) {
+  let lp = logp(m([0.3, -1.2, 0.8]), {mu: 0.1, sigma: 1.3})
+}
+print("bound")
+PPL
+check bind-loop 0 "$ppl" "$tmp/bind_loop.ppl"
+contains bind-loop "bound"
+if grep -q "Finalization cycle" "$tmp/out"; then
+  failed=$((failed + 1))
+  echo "FAIL: bind-loop: the collector found a finalisation cycle"
+  grep -m 3 "Finalization cycle" "$tmp/out" | sed 's/^/  | /'
+else
+  passed=$((passed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

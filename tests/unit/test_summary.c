@@ -168,6 +168,37 @@ static void test_warnings(const Trace *fit, const Trace *stuck) {
   free(w);
 }
 
+/* The divergence warning is one sentence from one function, which
+ * summary() and sample()/resume() (lib_sample.c) both call. */
+static void test_divergence_warning(const Trace *fit) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream(&buf, &len);
+  int n = summary_warn_divergences(fit, fp);
+  fclose(fp);
+  CHECK_EQ_INT(n, 1);
+  CHECK_EQ_STR(buf, "warning: 10 divergent transitions after warm-up (1.2% "
+                    "of 800 draws): the posterior may be biased; increase "
+                    "target_accept or reparameterise\n");
+  int nw;
+  char *all = warnings_of(fit, summary_compute(fit, NULL, 0, 0.94), &nw);
+  CHECK(strstr(all, buf) != NULL);
+  free(all);
+  free(buf);
+  /* nothing for a trace without divergences */
+  buf = NULL;
+  fp = open_memstream(&buf, &len);
+  Trace *none = trace_new(2);
+  trace_add_var(none, "x", 0, 1, 1, false, false);
+  double x = 0.5, stats[TRACE_NSTATS] = {0};
+  for (int c = 0; c < 2; c++)
+    trace_append(none, c, &x, stats);
+  CHECK_EQ_INT(summary_warn_divergences(none, fp), 0);
+  fclose(fp);
+  CHECK_EQ_INT(len, 0);
+  free(buf);
+}
+
 static void test_worst_rhat(const Trace *stuck) {
   int v = -1;
   size_t e = 99;
@@ -265,6 +296,7 @@ int main(void) {
     test_against_posterior(fit);
     test_table(fit);
     test_warnings(fit, stuck);
+    test_divergence_warning(fit);
     test_worst_rhat(stuck);
   }
   test_cells();
