@@ -13,7 +13,8 @@ passed=0
 failed=0
 for prog in examples/normal.ppl examples/intro.ppl tests/models/multivariate_discrete.ppl \
             tests/lang/closure_counter.ppl tests/models/bind_loop.ppl \
-            tests/models/concat_scalars.ppl tests/lang/import_namespace.ppl; do
+            tests/models/concat_scalars.ppl tests/lang/import_namespace.ppl \
+            tests/models/fused_glm.ppl tests/nn/training.ppl tests/nn/plots.ppl; do
   log=$(mktemp)
   if valgrind --quiet --error-exitcode=99 --leak-check=full \
        --show-leak-kinds=definite --errors-for-leak-kinds=definite \
