@@ -25,6 +25,7 @@
 
 #include "blas.h"
 #include "check.h"
+#include "test_random.h"
 #include "common.h"
 #include "gp/kernel.h"
 #include "mem.h"
@@ -34,22 +35,7 @@
 static const double FD_STEP = 1e-5;
 static const double FD_TOL = 1e-6;
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
-/* xorshift64*: uniform in [0, 1). */
-static double unif01(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (double)((rng_state * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
-}
-
-static double unif(double lo, double hi) { return lo + (hi - lo) * unif01(); }
-
-static void fill(double *x, size_t n, double lo, double hi) {
-  for (size_t i = 0; i < n; i++)
-    x[i] = unif(lo, hi);
-}
 
 static GpKernel *leaf(GpKernelKind kind) { return gp_kernel_leaf(kind); }
 
@@ -745,6 +731,7 @@ static void test_sample(void) {
 }
 
 int main(void) {
+  test_rng_state = 0x9E3779B97F4A7C15ULL;
   mem_init();
   gsl_set_error_handler_off();
   test_kernel_gradients();

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "test_random.h"
 #include "mem.h"
 #include "nn/adam.h"
 #include "nn/autoencoder.h"
@@ -43,22 +44,7 @@
 static const double FD_STEP = 1e-6;
 static const double FD_TOL = 1e-6;
 
-static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
 
-/* xorshift64*: uniform in [0, 1). */
-static double unif01(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (double)((rng_state * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
-}
-
-static double unif(double lo, double hi) { return lo + (hi - lo) * unif01(); }
-
-static void fill(double *x, size_t n, double lo, double hi) {
-  for (size_t i = 0; i < n; i++)
-    x[i] = unif(lo, hi);
-}
 
 static double *doubles(size_t n) {
   double *p = calloc(n + 1, sizeof *p);

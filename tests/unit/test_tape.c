@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "test_random.h"
 #include "dist.h"
 #include "tape_fuse.h"
 
@@ -40,27 +41,12 @@ static const double FD_TOL = 2e-6;
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
-
-/* xorshift64*: a uniform double in [0, 1). */
-static double unif01(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return (double)((rng_state * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
-}
-
-static double unif(double lo, double hi) { return lo + (hi - lo) * unif01(); }
 
 /* A value of magnitude in [lo, hi] with a random sign. */
 static double signed_unif(double lo, double hi) {
   return unif01() < 0.5 ? -unif(lo, hi) : unif(lo, hi);
 }
 
-static void fill(double *x, size_t n, double lo, double hi) {
-  for (size_t i = 0; i < n; i++)
-    x[i] = unif(lo, hi);
-}
 
 static double *doubles(size_t n) {
   double *p = calloc(n ? n : 1, sizeof *p);
@@ -2256,7 +2242,7 @@ static TapeSlot fz_likelihood(Fz *f, TapeSlot eta) {
 
 /* The random tape of case seed; the same choices whether fused or not. */
 static Tape *fz_build(uint64_t seed, bool fused, TapeSlot *eta_out) {
-  rng_state = seed;
+  test_rng_state = seed;
   Fz f = {.t = tape_alloc(0)};
   for (int i = 0; i < FZ_N; i++)
     f.idx[i] = (size_t)fz_pick(FZ_J);
