@@ -2,10 +2,11 @@
 # test programs (tests/golden.c's format), so the documentation's examples
 # are run and their printed values checked.
 #
-#   awk -v dir=OUT -v base=NAME -v chain=0|1 -f extract.awk PAGE.md
+#   awk -v dir=OUT -v base=NAME -v chain=0|1|2 -f extract.awk PAGE.md
 #
 # Each block becomes OUT/NAME_NNN.ppl; with chain=1 the blocks of one "## "
-# section run as one program (a tutorial's section builds up step by step).
+# section run as one program (a tutorial's section builds up step by step),
+# with chain=2 all the blocks of the page (later ones use the first's model).
 # What a block is expected to print, in the documentation's conventions:
 #   print(x)      # 6              a comment after a print: its output line
 #   print(s)                       comment lines right after a print that
@@ -19,7 +20,7 @@ BEGIN { n = 0; inb = 0; intext = 0; sec = 0; out = ""; lastppl = 0 }
 /^## / { sec++ }
 /^```ppl[ \t]*$/ {
   inb = 1
-  if (!(chain && sec == lastsec && out != "")) {
+  if (!(out != "" && (chain == 2 || chain == 1 && sec == lastsec))) {
     n++; out = sprintf("%s/%s_%03d.ppl", dir, base, n); printf "" > out
   }
   lastsec = sec; cont = 0

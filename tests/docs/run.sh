@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs the examples of the documentation (doc/*.md, the pages below) as
-# golden tests: each ```ppl block (a tutorial section's blocks together)
-# must run without error and print what the page says it prints
-# (tests/docs/extract.awk gives the conventions). Part of `make check`.
+# golden tests: each ```ppl block (a tutorial section's blocks together,
+# sampling.md's blocks together) must run without error and print what the
+# page says it prints (tests/docs/extract.awk gives the conventions). Part
+# of `make check`.
 #
 #   usage: run.sh [path/to/ppl [path/to/golden]]   (srcdir from $srcdir)
 #
@@ -19,9 +20,13 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ppl-docs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/work" "$tmp/programs"
 [ -d "$shared" ] && ln -s "$shared" "$tmp/shared"
-for page in language stdlib tutorial gp neural; do
-  chain=0
-  [ "$page" = tutorial ] && chain=1
+for page in language stdlib tutorial gp neural models distributions \
+    sampling diagnostics plots; do
+  case $page in
+    tutorial) chain=1 ;;   # per "## " section
+    sampling) chain=2 ;;   # the whole page: later blocks use its first model
+    *) chain=0 ;;
+  esac
   awk -v dir="$tmp/programs" -v base="$page" -v chain="$chain" \
     -f "$srcdir/tests/docs/extract.awk" "$srcdir/doc/$page.md"
 done
