@@ -233,8 +233,8 @@ static GpKernel *as_kernel(Value v) {
 
 GpKernel *lib_gp_kernel_of(Value v) { return as_kernel(v); }
 
-/* Makes p stand for model variable v: n placeholders (NaN, never read)
- * and the boxed value. */
+/* Makes p stand for model variable v: the boxed value, and n NaNs in
+ * p->v that give the parameter its size (their values are never read). */
 static void set_symbolic(GpParam *p, Value v, size_t n) {
   Value *box = mem_alloc(sizeof *box);
   *box = v;

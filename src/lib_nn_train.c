@@ -202,6 +202,29 @@ static bool batch_fits(Args *a, int ibatch, size_t batch, size_t n,
                     w, batch, TRAIN_MAX_SLOT);
 }
 
+/* The training options of a builtin, with a batch that fits the widest
+ * layer of n1 and n2 (n2 may be NULL) for data of n rows. */
+static bool train_setup(Args *a, const TrainIdx *ix, size_t epochs,
+                        size_t batch, double lr, double beta1, double beta2,
+                        size_t n, const NnNet *n1, const NnNet *n2,
+                        TrainArgs *ta) {
+  if (!lib_nn_train_args(a, ix, epochs, batch, lr, beta1, beta2, ta))
+    return false;
+  if (batch_fits(a, ix->batch, ta->o.batch, n, n1, n2))
+    return true;
+  lib_nn_seed_done(&ta->rng);
+  return false;
+}
+
+/* Starts the run: o gets ta's options, reporting progress to tr. */
+static void train_start(Training *tr, VM *vm, const char *fn,
+                        const TrainArgs *ta, NnTrainOptions *o) {
+  *o = ta->o;
+  lib_nn_training_begin(tr, vm, fn, ta->progress);
+  o->progress = lib_nn_training_progress;
+  o->ctx = tr;
+}
+
 /* ---- train_gan --------------------------------------------------------- */
 
 enum {
@@ -298,21 +321,14 @@ static bool b_train_gan(VM *vm, const CallArgs *call, Value *result) {
                       o.ema);
   if (o.d_steps < 1)
     return args_error(&a, GAN_D_STEPS, "must be at least 1");
-  if (!lib_nn_train_args(&a, &ix, 100, 64, 2e-4, 0.5, 0.999, &ta))
+  if (!train_setup(&a, &ix, 100, 64, 2e-4, 0.5, 0.999, r.n, G, D, &ta))
     return false;
-  if (!batch_fits(&a, GAN_BATCH, ta.o.batch, r.n, G, D)) {
-    lib_nn_seed_done(&ta.rng);
-    return false;
-  }
-  o.train = ta.o;
-  if (!args_positive_or(&a, GAN_LR_D, o.train.lr, &o.lr_d)) {
+  if (!args_positive_or(&a, GAN_LR_D, ta.o.lr, &o.lr_d)) {
     lib_nn_seed_done(&ta.rng);
     return false;
   }
   Training tr;
-  lib_nn_training_begin(&tr, vm, "train_gan", ta.progress);
-  o.train.progress = lib_nn_training_progress;
-  o.train.ctx = &tr;
+  train_start(&tr, vm, "train_gan", &ta, &o.train);
   const NnGanData d = {r.x, r.n, r.ncols, labels};
   NnHistory h;
   char err[NN_ERR_LEN];
@@ -374,17 +390,10 @@ static bool b_train_vae(VM *vm, const CallArgs *call, Value *result) {
     return args_error(&a, 7, "must be a finite number >= 0, got %g", o.beta);
   const TrainIdx ix = {3, 4, 5, 6, 9, 10};
   TrainArgs ta;
-  if (!lib_nn_train_args(&a, &ix, 50, 64, 1e-3, 0.9, 0.999, &ta))
+  if (!train_setup(&a, &ix, 50, 64, 1e-3, 0.9, 0.999, r.n, E, D, &ta))
     return false;
-  if (!batch_fits(&a, 4, ta.o.batch, r.n, E, D)) {
-    lib_nn_seed_done(&ta.rng);
-    return false;
-  }
-  o.train = ta.o;
   Training tr;
-  lib_nn_training_begin(&tr, vm, "train_vae", ta.progress);
-  o.train.progress = lib_nn_training_progress;
-  o.train.ctx = &tr;
+  train_start(&tr, vm, "train_vae", &ta, &o.train);
   NnHistory h;
   char err[NN_ERR_LEN];
   bool ok = nn_vae_train(E, D, r.x, r.n, r.ncols, &o, &h, err);
@@ -418,17 +427,10 @@ static bool b_train_autoencoder(VM *vm, const CallArgs *call, Value *result) {
                       o.mask);
   const TrainIdx ix = {3, 4, 5, 6, 10, 11};
   TrainArgs ta;
-  if (!lib_nn_train_args(&a, &ix, 50, 64, 1e-3, 0.9, 0.999, &ta))
+  if (!train_setup(&a, &ix, 50, 64, 1e-3, 0.9, 0.999, r.n, E, D, &ta))
     return false;
-  if (!batch_fits(&a, 4, ta.o.batch, r.n, E, D)) {
-    lib_nn_seed_done(&ta.rng);
-    return false;
-  }
-  o.train = ta.o;
   Training tr;
-  lib_nn_training_begin(&tr, vm, "train_autoencoder", ta.progress);
-  o.train.progress = lib_nn_training_progress;
-  o.train.ctx = &tr;
+  train_start(&tr, vm, "train_autoencoder", &ta, &o.train);
   NnHistory h;
   char err[NN_ERR_LEN];
   bool ok = nn_ae_train(E, D, r.x, r.n, r.ncols, &o, &h, err);
@@ -471,20 +473,15 @@ static bool b_train_net(VM *vm, const CallArgs *call, Value *result) {
     return false;
   const TrainIdx ix = {5, 6, 7, 8, 9, 10};
   TrainArgs ta;
-  if (!lib_nn_train_args(&a, &ix, 100, 32, 1e-3, 0.9, 0.999, &ta))
+  if (!train_setup(&a, &ix, 100, 32, 1e-3, 0.9, 0.999, x.n, net, NULL, &ta))
     return false;
-  if (!batch_fits(&a, 6, ta.o.batch, x.n, net, NULL)) {
-    lib_nn_seed_done(&ta.rng);
-    return false;
-  }
   Training tr;
-  lib_nn_training_begin(&tr, vm, "train_net", ta.progress);
-  ta.o.progress = lib_nn_training_progress;
-  ta.o.ctx = &tr;
+  NnTrainOptions to;
+  train_start(&tr, vm, "train_net", &ta, &to);
   NnHistory h;
   char err[NN_ERR_LEN];
   bool ok = nn_fit_train(net, x.x, y.x, cond, x.n,
-                         loss == 1 ? NN_RECON_BCE : NN_RECON_MSE, &ta.o, &h,
+                         loss == 1 ? NN_RECON_BCE : NN_RECON_MSE, &to, &h,
                          err);
   return lib_nn_finish_training(vm, &tr, &ta, ok, err, &h, "the network's",
                                 result);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "kde.h"
+#include "lib_trace.h"
 #include "mem.h"
 #include "plot.h"
 #include "plot_mcmc.h"
@@ -322,6 +323,14 @@ static bool style_args(Args *a, const Style *s, PlotLayer *l) {
   return true;
 }
 
+/* A layer builtin's last step: the style keywords, then the value. */
+static bool layer_result(Args *a, const Style *s, PlotLayer *l, Value *out) {
+  if (!style_args(a, s, l))
+    return false;
+  *out = wrap_layer(l);
+  return true;
+}
+
 /* [low, high], finite, low < high. */
 static bool limits_arg(Args *a, int i, double out[2]) {
   ObjTensor *t;
@@ -357,10 +366,7 @@ static bool b_line(VM *vm, const CallArgs *call, Value *result) {
       l->y[i] = x->data[i];
     }
   }
-  if (!style_args(&a, &style, l))
-    return false;
-  *result = wrap_layer(l);
-  return true;
+  return layer_result(&a, &style, l, result);
 }
 
 static bool b_points(VM *vm, const CallArgs *call, Value *result) {
@@ -374,10 +380,7 @@ static bool b_points(VM *vm, const CallArgs *call, Value *result) {
       !same_length(&a, 1, y, 0, x->len))
     return false;
   PlotLayer *l = plot_layer_xy(PLOT_POINTS, x->data, y->data, x->len);
-  if (!style_args(&a, &style, l))
-    return false;
-  *result = wrap_layer(l);
-  return true;
+  return layer_result(&a, &style, l, result);
 }
 
 static bool b_band(VM *vm, const CallArgs *call, Value *result) {
@@ -394,10 +397,7 @@ static bool b_band(VM *vm, const CallArgs *call, Value *result) {
   memcpy(l->x, x->data, x->len * sizeof *l->x);
   memcpy(l->y, lo->data, x->len * sizeof *l->y);
   memcpy(l->y2, hi->data, x->len * sizeof *l->y2);
-  if (!style_args(&a, &style, l))
-    return false;
-  *result = wrap_layer(l);
-  return true;
+  return layer_result(&a, &style, l, result);
 }
 
 /* bins=: a count, a vector of increasing edges, or "auto". */
@@ -489,10 +489,9 @@ static bool b_hist(VM *vm, const CallArgs *call, Value *result) {
   ObjTensor *x;
   PlotLayer *l;
   if (!args_bind(&a, vm, call, "hist", names, 1) || !sample_data(&a, 0, &x) ||
-      !hist_layer(&a, x, 1, 2, 3, 4, &l) || !style_args(&a, &style, l))
+      !hist_layer(&a, x, 1, 2, 3, 4, &l))
     return false;
-  *result = wrap_layer(l);
-  return true;
+  return layer_result(&a, &style, l, result);
 }
 
 static bool b_bars(VM *vm, const CallArgs *call, Value *result) {
@@ -512,10 +511,7 @@ static bool b_bars(VM *vm, const CallArgs *call, Value *result) {
     l->y2[i] = x->data[i] + w / 2;
     l->y[i] = h->data[i];
   }
-  if (!style_args(&a, &style, l))
-    return false;
-  *result = wrap_layer(l);
-  return true;
+  return layer_result(&a, &style, l, result);
 }
 
 static bool b_kde(VM *vm, const CallArgs *call, Value *result) {
@@ -543,10 +539,7 @@ static bool b_kde(VM *vm, const CallArgs *call, Value *result) {
     for (size_t i = 0; i < KDE_POINTS; i++)
       l->y[i] = 0.0;
   }
-  if (!style_args(&a, &style, l))
-    return false;
-  *result = wrap_layer(l);
-  return true;
+  return layer_result(&a, &style, l, result);
 }
 
 static bool b_rug(VM *vm, const CallArgs *call, Value *result) {
@@ -559,10 +552,7 @@ static bool b_rug(VM *vm, const CallArgs *call, Value *result) {
     return false;
   PlotLayer *l = plot_layer_new(PLOT_RUG, x->len);
   memcpy(l->x, x->data, x->len * sizeof *l->x);
-  if (!style_args(&a, &style, l))
-    return false;
-  *result = wrap_layer(l);
-  return true;
+  return layer_result(&a, &style, l, result);
 }
 
 static bool refline(VM *vm, const CallArgs *call, Value *result,
@@ -579,10 +569,7 @@ static bool refline(VM *vm, const CallArgs *call, Value *result,
     return false;
   if (!isfinite(l->value))
     return args_error(&a, 0, "must be a finite number, got %g", l->value);
-  if (!style_args(&a, &style, l))
-    return false;
-  *result = wrap_layer(l);
-  return true;
+  return layer_result(&a, &style, l, result);
 }
 
 static bool b_hline(VM *vm, const CallArgs *call, Value *result) {
@@ -620,10 +607,7 @@ static bool b_text(VM *vm, const CallArgs *call, Value *result) {
     return args_error(&a, 5, "must be \"left\", \"center\" or \"right\", got "
                              "\"%s\"",
                       align);
-  if (!style_args(&a, &style, l))
-    return false;
-  *result = wrap_layer(l);
-  return true;
+  return layer_result(&a, &style, l, result);
 }
 
 /* ---- panels -------------------------------------------------------------------- */
@@ -1036,35 +1020,16 @@ static bool b_text_hist(VM *vm, const CallArgs *call, Value *result) {
 
 /* ---- trace plots ----------------------------------------------------------------- */
 
-static bool unknown_name(Args *a, int i, const Trace *t, const char *name) {
-  StrBuf sb;
-  strbuf_init(&sb);
-  for (int v = 0; v < t->nvars; v++)
-    strbuf_printf(&sb, "%s%s", v ? ", " : "", t->vars[v].name);
-  return args_error(a, i, "names '%s', which the trace does not have (it "
-                          "has: %s)",
-                    name, sb.len ? sb.data : "no variables");
-}
-
 /* One name: a whole variable, or one element ("theta[2]"). */
 static bool select_one(Args *a, int i, const Trace *t, const char *name,
                        PlotMcmcSel *s) {
-  int v = trace_find(t, name);
-  size_t e;
-  if (v >= 0) {
-    s->var = v;
-    s->nelems = t->vars[v].len;
-    s->elems = mem_alloc_atomic((s->nelems + 1) * sizeof *s->elems);
-    for (size_t k = 0; k < s->nelems; k++)
-      s->elems[k] = k;
-    return true;
-  }
-  if (!trace_parse_elem(t, name, &v, &e))
-    return unknown_name(a, i, t, name);
-  s->var = v;
-  s->nelems = 1;
-  s->elems = mem_alloc_atomic(sizeof *s->elems);
-  s->elems[0] = e;
+  size_t first, count;
+  if (!lib_trace_name_arg(a, i, t, name, &s->var, &first, &count))
+    return false;
+  s->nelems = count;
+  s->elems = mem_alloc_atomic((count + 1) * sizeof *s->elems);
+  for (size_t k = 0; k < count; k++)
+    s->elems[k] = first + k;
   return true;
 }
 

@@ -11,6 +11,7 @@
  */
 #include <config.h>
 #include "builtin.h"
+#include "lib_trace.h"
 
 #include <math.h>
 #include <string.h>
@@ -39,7 +40,18 @@ static bool prob_arg(Args *a, int i, double dflt, double *out) {
 
 /* ---- summary ------------------------------------------------------------ */
 
-static bool unknown_var(Args *a, int i, const Trace *t, const char *name) {
+bool lib_trace_name_arg(Args *a, int i, const Trace *t, const char *name,
+                        int *var, size_t *first, size_t *count) {
+  *var = trace_find(t, name);
+  if (*var >= 0) {
+    *first = 0;
+    *count = t->vars[*var].len;
+    return true;
+  }
+  if (trace_parse_elem(t, name, var, first)) {
+    *count = 1;
+    return true;
+  }
   StrBuf sb;
   strbuf_init(&sb);
   for (int v = 0; v < t->nvars; v++)
@@ -52,16 +64,12 @@ static bool unknown_var(Args *a, int i, const Trace *t, const char *name) {
 /* Appends the rows of `name` (a whole variable or one element). */
 static bool add_rows(Args *a, int i, const Trace *t, const char *name,
                      SummaryItem *items, size_t *n) {
-  int v = trace_find(t, name);
-  if (v >= 0) {
-    for (size_t e = 0; e < t->vars[v].len; e++)
-      items[(*n)++] = (SummaryItem){v, e};
-    return true;
-  }
-  size_t e;
-  if (!trace_parse_elem(t, name, &v, &e))
-    return unknown_var(a, i, t, name);
-  items[(*n)++] = (SummaryItem){v, e};
+  int v;
+  size_t first, count;
+  if (!lib_trace_name_arg(a, i, t, name, &v, &first, &count))
+    return false;
+  for (size_t e = first; e < first + count; e++)
+    items[(*n)++] = (SummaryItem){v, e};
   return true;
 }
 

@@ -69,8 +69,9 @@ typedef struct GpParam {
   bool fixed;       /* kept out of the optimisation */
   void *sym;        /* a symbolic value standing for v (the bridge's: a
                        model variable inside a model block, see
-                       lib_gp_model.c), or NULL; v then only holds n
-                       placeholders, which bind neither checks nor expands */
+                       lib_gp_model.c), or NULL; v then holds n NaNs,
+                       which only give it its size: neither binding's
+                       checks nor the kernel expansion read them */
 } GpParam;
 
 typedef struct GpKernel {
