@@ -28,6 +28,7 @@
 
 #include "check.h"
 #include "test_random.h"
+#include "test_tape_fd.h"
 #include "mem.h"
 #include "nn/adam.h"
 #include "nn/autoencoder.h"
@@ -62,17 +63,7 @@ static void check_gradient_in(TapeState *st, size_t n, const double *theta,
   const double f = tape_logp_grad(st, x, g);
   if (!CHECK(isfinite(f)))
     fprintf(stderr, "  in %s\n", what);
-  for (size_t i = 0; i < n; i++) {
-    const double h = FD_STEP * fmax(1.0, fabs(theta[i]));
-    x[i] = theta[i] + h;
-    const double fp = tape_logp(st, x);
-    x[i] = theta[i] - h;
-    const double fm = tape_logp(st, x);
-    x[i] = theta[i];
-    const double fd = (fp - fm) / (2.0 * h);
-    if (!CHECK_NEAR(g[i], fd, FD_TOL * (1.0 + fabs(fd))))
-      fprintf(stderr, "  in %s: component %zu of %zu\n", what, i, n);
-  }
+  check_fd_gradient(st, theta, g, x, n, FD_STEP, FD_TOL, what);
   free(g);
   free(x);
 }
